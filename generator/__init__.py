@@ -1,0 +1,1 @@
+"""Static gallery generator: see inside a simple CNN trained on MNIST."""

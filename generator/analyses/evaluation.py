@@ -1,0 +1,22 @@
+"""Stage: the network's predictions on the whole test set, and the confusion statistics behind them."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..cache import Artifact
+from . import confusion
+
+NAME, VERSION = "evaluation", "1"
+
+
+def run(build) -> Artifact:
+    return build.stage(NAME, VERSION, {}, lambda: _compute(build))
+
+
+def _compute(build) -> Artifact:
+    probs = build.model.predict(build.x_test(), batch_size=500, verbose=0).astype(np.float32)
+    y = build.dataset.y_test.astype(np.int64)
+    matrix = confusion.confusion_matrix(y, probs.argmax(axis=1))
+    return Artifact("", {"probs": probs, "confusion": matrix,
+                         "misclassified": confusion.misclassified(y, probs)},
+                    {"accuracy": float(np.trace(matrix) / matrix.sum())})

@@ -1,0 +1,55 @@
+"""Exactly the seed's network, with the seed's layer names."""
+from __future__ import annotations
+
+LAYERS = ["Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3", "Flatten", "Dense_1", "Dense_2"]
+CONV_LAYERS = ["Conv2D_1", "Conv2D_2", "Conv2D_3"]
+PARAMETERS = 208_982
+LAYER_TITLES = {"Dense_1": "Dense_1 (100 nodes)", "Dense_2": "Dense_2 (10 outputs, softmax)"}
+
+
+def build_model(l2: float = 0.0):
+    import keras
+    from keras import layers
+
+    reg = keras.regularizers.L2(l2) if l2 > 0 else None
+    conv = dict(kernel_size=(3, 3), activation="relu", kernel_regularizer=reg)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, name="Conv2D_1", **conv),
+            layers.MaxPooling2D((2, 2), name="Max_Pool_1"),
+            layers.Conv2D(64, name="Conv2D_2", **conv),
+            layers.MaxPooling2D((2, 2), name="Max_Pool_2"),
+            layers.Conv2D(128, name="Conv2D_3", **conv),
+            layers.Flatten(name="Flatten"),
+            layers.Dense(100, activation="relu", kernel_regularizer=reg, name="Dense_1"),
+            layers.Dense(10, activation="softmax", kernel_regularizer=reg, name="Dense_2"),
+        ],
+        name="seed_cnn",
+    )
+
+
+def summary_rows(model) -> list[dict]:
+    """The seed's `summary()` as data: layer, type, output shape, parameters."""
+    rows = []
+    for layer in model.layers:
+        shape = tuple(layer.output.shape)
+        rows.append({"name": layer.name, "type": layer.__class__.__name__,
+                     "shape": "(None, " + ", ".join(str(s) for s in shape[1:]) + ")",
+                     "params": int(layer.count_params())})
+    return rows
+
+
+def check_architecture(model, source: str) -> None:
+    """Raise a one-line UserError when a loaded model is not the seed network."""
+    from ..errors import UserError
+
+    names = [layer.name for layer in model.layers]
+    if names != LAYERS:
+        raise UserError(f"{source}: not the seed architecture (layers {', '.join(names)})")
+    reference = build_model()
+    for mine, ref in zip(model.layers, reference.layers):
+        if tuple(mine.output.shape) != tuple(ref.output.shape) or mine.count_params() != ref.count_params():
+            raise UserError(f"{source}: layer {mine.name} has shape {tuple(mine.output.shape)} "
+                            f"and {mine.count_params()} parameters, expected {tuple(ref.output.shape)} "
+                            f"and {ref.count_params()}")

@@ -1,0 +1,139 @@
+"""Train the seed network (or load a given one) and describe it for the model card."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..cache import file_hash, stable_hash, write_atomic
+from ..config import as_dict
+from ..data.dataset import standardize
+from .architecture import check_architecture, summary_rows
+from .persist import load_model_file, save_model_file
+
+VERSION = "1"
+
+
+def obtain_model(build) -> None:
+    """Fill build.model_path, build.model_info and build.weights_hash; train only when needed."""
+    start = time.perf_counter()
+    cfg = build.cfg
+    if cfg.model.path:
+        path = Path(cfg.model.path).expanduser()
+        path = path if path.is_absolute() else build.root / path
+        info, reused = _describe_given(build, path), True
+    else:
+        key = stable_hash(VERSION, build.dataset.fingerprint(), as_dict(cfg.model), cfg.seed)
+        path = build.store.folder("model") / f"{key}.keras"
+        info = _cached_info(path, build.log)
+        reused = info is not None
+        if info is None:
+            info = _train(build, path)
+    build.model_path, build.model_info = path, info
+    build.weights_hash = info["sha256"][:16]
+    from ..context import Timing
+
+    build.timings.append(Timing("model", time.perf_counter() - start, reused))
+
+
+def _info_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def _cached_info(path: Path, log) -> dict | None:
+    info_path = _info_path(path)
+    if not (path.exists() and info_path.exists()):
+        return None
+    try:
+        info = json.loads(info_path.read_text())
+        if info["sha256"] != file_hash(path):
+            raise ValueError("checksum mismatch")
+        return info
+    except (OSError, ValueError, KeyError) as err:
+        log(f"warning: cached model {path.name} is corrupt ({err}); training again")
+        return None
+
+
+def _describe_given(build, path: Path) -> dict:
+    model = load_model_file(path)
+    check_architecture(model, str(path))
+    build._model = model
+    ds = build.dataset
+    info = {"sha256": file_hash(path), "mean": ds.mean, "std": ds.std, "summary": summary_rows(model),
+            "params": int(model.count_params()), "history": {}, "train_seconds": None,
+            "trained_here": False, "settings": None, "train_size": len(ds.x_train)}
+    info.update(_evaluate(model, build))
+    return info
+
+
+def _train(build, path: Path) -> dict:
+    import keras
+    import tensorflow as tf
+
+    from .architecture import build_model
+
+    cfg, ds = build.cfg, build.dataset
+    keras.utils.set_random_seed(build.cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    mean, std = ds.mean, ds.std
+    x, y = standardize(ds.x_train, mean, std), ds.y_train.astype("int32")
+    model = build_model(cfg.model.l2)
+    steps_per_epoch = math.ceil(len(x) / cfg.model.batch_size)
+    model.compile(optimizer=keras.optimizers.SGD(_schedule(cfg.model, steps_per_epoch),
+                                                 momentum=cfg.model.momentum, nesterov=True),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    build.log(f"[model] training {cfg.model.epochs} epochs on {len(x):,} images "
+              f"({model.count_params():,} parameters)")
+    t0 = time.perf_counter()
+    history = model.fit(_training_data(x, y, cfg), epochs=cfg.model.epochs,
+                        validation_data=(standardize(ds.x_test, mean, std), ds.y_test.astype("int32")),
+                        verbose=1 if sys.stdout.isatty() else 2)
+    seconds = time.perf_counter() - t0
+    save_model_file(model, path)
+    info = {"sha256": file_hash(path), "mean": mean, "std": std, "summary": summary_rows(model),
+            "params": int(model.count_params()), "train_seconds": seconds, "trained_here": True,
+            "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+            "settings": as_dict(cfg.model), "train_size": len(x)}
+    info.update(_evaluate(model, build))
+    write_atomic(_info_path(path), json.dumps(info, indent=1).encode())
+    build._model = model
+    return info
+
+
+def _schedule(model_cfg, steps_per_epoch: int):
+    import keras
+
+    lr = model_cfg.learning_rate
+    if model_cfg.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=model_cfg.epochs * steps_per_epoch, alpha=0.01)
+    if model_cfg.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(lr, steps_per_epoch, model_cfg.decay_rate, staircase=True)
+    return lr
+
+
+def _training_data(x: np.ndarray, y: np.ndarray, cfg):
+    """Shuffled batches; optional random shifts, seeded so two builds train identically."""
+    import keras
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(cfg.model.batch_size)
+    if cfg.model.shift_pixels:
+        factor = cfg.model.shift_pixels / 28.0
+        shift = keras.layers.RandomTranslation(factor, factor, fill_mode="constant",
+                                               fill_value=float(x.min()), seed=cfg.seed)
+        ds = ds.map(lambda a, b: (shift(a, training=True), b), deterministic=True)
+    return ds.prefetch(2)
+
+
+def _evaluate(model, build) -> dict:
+    ds = build.dataset
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss, acc = model.evaluate(standardize(ds.x_test, ds.mean, ds.std), ds.y_test.astype("int32"),
+                               batch_size=500, verbose=0)
+    return {"test_loss": float(loss), "test_accuracy": float(acc), "test_size": len(ds.x_test)}
+

@@ -1,0 +1,82 @@
+"""A section of the site: pictures it draws (cached) and pages it describes.
+
+Drawing is the slow part of a rebuild, so a section's pictures are kept in the cache under a key of
+what they depend on, plus the source of the section and of the imaging module; an unchanged section
+is hard-linked into the new site instead of drawn again.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..cache import stable_hash
+from .model import Page
+
+
+@dataclass
+class Card:
+    """What a section shows on the index: a title, a link, a few headline lines, thumbnails."""
+    title: str
+    url: str
+    lines: list[str]
+    thumbs: list[tuple[str, str, str]] | None = None  # (image url, alt, link url)
+
+
+@dataclass
+class Section:
+    name: str
+    depends: Callable[[Any], Any]
+    draw: Callable[[Any, Path], None]
+    pages: Callable[[Any], list[Page]]
+    card: Callable[[Any], Card | None] = lambda build: None
+    enabled: Callable[[Any], bool] = lambda build: True
+    nav: tuple[str, str] | None = None  # (tab label, url) in the header
+
+
+def source_version(*modules: str) -> str:
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update(Path(sys.modules[name].__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def place_assets(build, section: Section, module: str, staging: Path) -> bool:
+    """Draw (or reuse) the section's pictures and link them into the staged site; True if reused."""
+    key = stable_hash(section.name, source_version(module, "generator.imaging"), section.depends(build))
+    folder = build.store.root / "assets" / section.name / key
+    reused = (folder / ".complete").exists()
+    if not reused:
+        start = time.perf_counter()
+        tmp = folder.with_name(f"{key}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        section.draw(build, tmp)
+        (tmp / ".complete").write_text("")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        build.log(f"[{section.name}] drew pictures in {time.perf_counter() - start:.1f} s")
+    link_tree(folder, staging)
+    return reused
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Hard-link every file (copy across file systems); a file two sections share is placed once."""
+    for root, _dirs, files in os.walk(source):
+        rel = Path(root).relative_to(source)
+        (target / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            if name == ".complete":
+                continue
+            dest = target / rel / name
+            if dest.exists():
+                continue
+            try:
+                os.link(Path(root) / name, dest)
+            except OSError:
+                shutil.copy2(Path(root) / name, dest)

@@ -1,0 +1,75 @@
+"""Write the site into a fresh folder beside the old one and swap it in only when complete."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from .errors import UserError
+
+_RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths in one atomic step (Linux)
+
+
+def check_output(out: Path) -> None:
+    """Fail before any work when the site could not be written."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output path {out} is a file, not a folder")
+    parent = out.parent if out.parent != Path("") else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"output folder's parent {parent} does not exist")
+    for folder in (parent, out):
+        if folder.exists() and not _writable(folder):
+            raise UserError(f"output folder {folder} is not writable")
+
+
+def _writable(folder: Path) -> bool:
+    # os.access says yes to root for everything; the mode bits say what the user meant.
+    mode = folder.stat().st_mode
+    return os.access(folder, os.W_OK) and bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def recover(out: Path) -> None:
+    """Finish or undo a swap a killed build left half-done, and drop abandoned staging folders."""
+    old = [p for p in out.parent.glob(f".{out.name}.old-*") if p.is_dir()]
+    if not out.exists() and old:
+        newest = max(old, key=lambda p: p.stat().st_mtime)
+        os.rename(newest, out)
+        old.remove(newest)
+    for leftover in old + list(out.parent.glob(f".{out.name}.new-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def staging_folder(out: Path) -> Path:
+    recover(out)
+    staging = out.parent / f".{out.name}.new-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Replace `out` by `staging`: one atomic exchange where the kernel allows, else two renames."""
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    if _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the previous site
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.rename(out, old)
+    os.rename(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0

@@ -1,0 +1,30 @@
+"""Shared fixtures: one quick site built once per test session, in a temporary folder."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 600):
+    """Run `python -m generator ...` as a user would; returns the CompletedProcess."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def quick_site(tmp_path_factory) -> Path:
+    """configs/quick.yaml built exactly as `make quick` would, with its own cache."""
+    base = tmp_path_factory.mktemp("quick")
+    result = run_cli("build", "--config", str(ROOT / "configs" / "quick.yaml"),
+                     "--out", str(base / "site"), "--cache", str(base / "cache"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    (base / "build.log").write_text(result.stdout)
+    return base / "site"

@@ -1,0 +1,47 @@
+"""Find every href and src in a built site and report the ones that do not resolve to a file."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[tuple[str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.refs.append((tag, value))
+            if name == "id" and value:
+                self.ids.add(value)
+
+
+def parse(page: Path) -> _Refs:
+    parser = _Refs()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def broken_links(site: Path) -> list[str]:
+    problems = []
+    for page in sorted(site.rglob("*.html")):
+        for tag, ref in parse(page).refs:
+            parts = urlsplit(ref)
+            if parts.scheme or ref.startswith("//"):
+                problems.append(f"{page.relative_to(site)}: external {tag} {ref}")
+                continue
+            if not parts.path:
+                continue  # same-page anchor
+            if parts.path.startswith("/"):
+                problems.append(f"{page.relative_to(site)}: root-absolute {ref} breaks on a sub-path")
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file() or site.resolve() not in target.parents:
+                problems.append(f"{page.relative_to(site)}: {tag} {ref} does not resolve")
+            elif parts.fragment and target.suffix == ".html" and parts.fragment not in parse(target).ids:
+                problems.append(f"{page.relative_to(site)}: anchor #{parts.fragment} missing in {parts.path}")
+    return problems

@@ -5,6 +5,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,8 @@ def _train(build, path: Path) -> dict:
     build.log(f"[model] training {cfg.model.epochs} epochs on {len(x):,} images "
               f"({model.count_params():,} parameters)")
     t0 = time.perf_counter()
+    # Keras warns that fit's shuffle flag is ignored for a tf.data input; the data set shuffles itself.
+    warnings.filterwarnings("ignore", message=".*shuffle=True.*", category=UserWarning)
     history = model.fit(_training_data(x, y, cfg), epochs=cfg.model.epochs,
                         validation_data=(standardize(ds.x_test, mean, std), ds.y_test.astype("int32")),
                         verbose=1 if sys.stdout.isatty() else 2)

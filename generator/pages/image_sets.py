@@ -1,0 +1,513 @@
+"""Image sets: every layer's activations for chosen test images, and what tells two sets apart.
+
+One colour scale per layer is shared by every grid this section draws (all images of all sets), so
+on any page - a set, one image, a comparison - equal colours mean equal activations.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import imaging
+from ..analyses.activations import grid_layout, layer_scales, layer_stats, merge_activations
+from ..analyses.image_set_stage import MASKS, NAME, cmp_key, set_key
+from . import urls
+from .model import Link, Page, chain
+from .section import Card, Section
+from .testimages import draw_test_images
+
+INPUT_SCALE = 6          # 28 px -> 168 px
+GRID_WIDTH, GRID_HEIGHT, MAX_CELL = 440, 480, 24
+MAP_COLS, NODE_COLS, SEP = 8, 10, 2   # maps 8 to a row as in the seed; dense nodes 10 to a row
+COLOURS = {"only_a": (217, 95, 2), "only_b": (27, 158, 119), "common": (117, 112, 179)}
+OVERLAY_SEPARATOR = (60, 60, 60)
+TOP_UNITS = 6
+
+
+# ---- the data the templates lay out ---------------------------------------------------------------
+
+@dataclass
+class LayerView:
+    name: str
+    anchor: str
+    title: str
+    legend: str
+    colorbar: str
+    colorbar_alt: str
+    layout: str      # "W H cols h w sep count unit" of the unscaled grid, for the hover labels
+    vmin: float      # the shared colour range, in raw activation units
+    vmax: float
+
+
+@dataclass
+class ImageView:
+    index: int
+    position: int
+    url: str
+    thumb: str
+    gray: str
+    jet: str
+    chart: str
+    true: str
+    predicted: str
+    confidence: float
+    true_prob: float
+    correct: bool
+    probs: list[float]
+    grids: dict[str, str]
+
+
+@dataclass
+class SetView:
+    name: str
+    slug: str
+    title: str
+    url: str
+    how: str
+    download: str
+    images: list[ImageView]
+    comparisons: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class Unit:
+    number: int
+    url: str | None  # the map's OIP page, when the gallery is built
+
+
+@dataclass
+class UnitRow:
+    number: int
+    only_a: int
+    only_b: int
+    common: int
+    mean_a: float
+    mean_b: float
+    url: str | None
+
+
+@dataclass
+class LayerComparison:
+    layer: LayerView
+    overlay: str
+    unit: str
+    points: int
+    only_a: int
+    only_b: int
+    common: int
+    cutoff: float
+    top: list[UnitRow]
+    units_a: list[Unit]      # maps (or nodes) holding points only A activates, most first
+    units_b: list[Unit]
+    units_common: list[Unit]
+
+
+@dataclass
+class ComparisonView:
+    title: str
+    url: str
+    a: SetView
+    b: SetView
+    threshold: float
+    layers: list[LayerComparison]
+    key_layers: list[LayerComparison]
+    linked: bool
+    scale_note: str
+    class_names: list[str]
+
+
+@dataclass
+class SetPageData:
+    set: SetView
+    layers: list[LayerView]
+    class_names: list[str]
+    scale_note: str
+
+
+@dataclass
+class ImagePageData:
+    set: SetView
+    image: ImageView
+    row: int
+    layers: list[LayerView]
+    class_names: list[str]
+    scale_note: str
+
+
+@dataclass
+class SetsIndexData:
+    sets: list[SetView]
+    comparisons: list[ComparisonView]
+    threshold: float
+    scaling: str
+    colormap: str
+
+
+# ---- paths -------------------------------------------------------------------------------------
+
+def _layer_slug(layer: str) -> str:
+    return urls.layer_slug(layer)
+
+
+def image_asset(index: int, what: str) -> str:
+    return f"sets/img/{index:05d}/{what}.png"
+
+
+def grid_asset(index: int, layer: str) -> str:
+    return image_asset(index, _layer_slug(layer))
+
+
+def colorbar_asset(layer: str) -> str:
+    return f"sets/img/colorbar-{_layer_slug(layer)}.png"
+
+
+def overlay_asset(a_slug: str, b_slug: str, layer: str) -> str:
+    return f"compare/img/{a_slug}-vs-{b_slug}/{_layer_slug(layer)}.png"
+
+
+def download(set_slug: str) -> str:
+    return f"sets/{set_slug}/activations.npz"
+
+
+# ---- numbers shared by drawing, pages and tests -------------------------------------------------
+
+def _art(build):
+    return build.results[NAME]
+
+
+def set_arrays(art, set_slug: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(test image numbers, {layer: (n, ...) activations}) of one set."""
+    return (art.arrays[set_key(set_slug, "indices")],
+            {layer: art.arrays[set_key(set_slug, layer)] for layer in art.meta["layers"]})
+
+
+def all_activations(art) -> dict[str, np.ndarray]:
+    """Every layer's activations for every distinct image of every set (each image once)."""
+    parts = [set_arrays(art, s["slug"]) for s in art.meta["sets"]]
+    indices = np.concatenate([p[0] for p in parts])
+    merged = merge_activations(*(p[1] for p in parts))
+    _, first = np.unique(indices, return_index=True)
+    return {layer: values[np.sort(first)] for layer, values in merged.items()}
+
+
+def shared_scales(art, scaling: str) -> dict[str, tuple[float, float]]:
+    """The one (vmin, vmax) per layer every grid of the section is coloured with."""
+    return layer_scales(all_activations(art), scaling)
+
+
+def cell_scale(shape) -> int:
+    """Nearest-neighbour factor for one map (or node) so a layer's grid is about GRID_WIDTH wide
+    and at most GRID_HEIGHT tall; `shape` is one image's activation shape."""
+    h, w, count, cols = _geometry(shape)
+    rows = -(-count // cols)
+    return max(1, min(MAX_CELL, (GRID_WIDTH - (cols - 1) * SEP) // (cols * w),
+                      (GRID_HEIGHT - (rows - 1) * SEP) // (rows * h)))
+
+
+def _geometry(shape) -> tuple[int, int, int, int]:
+    """(map height, map width, maps, maps per row); a dense layer is a row of 1×1 'maps' per 10 nodes."""
+    if len(shape) == 3:
+        return shape[0], shape[1], shape[2], min(MAP_COLS, shape[2])
+    return 1, 1, shape[0], min(NODE_COLS, shape[0])
+
+
+def tiled_grid(activation: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]], int]:
+    """One image's activation of one layer as the drawn 2-D grid, already at picture size.
+
+    Every map (or dense node) is enlarged by nearest neighbour *before* tiling, so the NaN
+    separators stay SEP pixels thin however large the cells. Returns (grid, positions of each map
+    or node in it, cell scale); a map's pixel (i, j) covers grid[row0 + i*s : row0 + (i+1)*s, ...].
+    """
+    activation = np.asarray(activation)
+    s = cell_scale(activation.shape)
+    maps = activation if activation.ndim == 3 else activation.reshape(1, 1, -1)
+    big = np.repeat(np.repeat(maps, s, axis=0), s, axis=1)
+    grid, positions = grid_layout(big, cols=_geometry(activation.shape)[3], sep=SEP)
+    return grid, positions, s
+
+
+def draw_grid(path: Path, activation: np.ndarray, scale_range: tuple[float, float], cmap: str) -> None:
+    grid, _, _ = tiled_grid(activation)
+    imaging.save_array_png(path, grid, cmap, scale_range[0], scale_range[1])
+
+
+def _layout(shape, unit: str) -> tuple[str, int, int]:
+    """Geometry for the hover labels: "W H cols cell_h cell_w sep count unit scale" in picture pixels."""
+    grid, positions, s = tiled_grid(np.zeros(shape, dtype=np.float32))
+    _, _, h, w = positions[0]
+    cols = _geometry(shape)[3]
+    layout = f"{grid.shape[1]} {grid.shape[0]} {cols} {h} {w} {SEP} {len(positions)} {unit} {s}"
+    return layout, cols, len(positions)
+
+
+# ---- drawing -------------------------------------------------------------------------------------
+
+def depends(build):
+    acfg = build.cfg.activations
+    return [_art(build).key, acfg.colormap, acfg.scaling, build.dataset.class_names]
+
+
+def draw(build, out: Path) -> None:
+    art, acfg = _art(build), build.cfg.activations
+    names = build.dataset.class_names
+    scales = shared_scales(art, acfg.scaling)
+    stats = layer_stats(all_activations(art))
+    drawn: set[int] = set()
+    for s in art.meta["sets"]:
+        indices, acts = set_arrays(art, s["slug"])
+        (out / download(s["slug"])).parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out / download(s["slug"]), indices=indices,
+                            labels=build.dataset.y_test[indices].astype(np.int64), **acts)
+        for row, index in enumerate(int(i) for i in indices):
+            if index in drawn:
+                continue
+            drawn.add(index)
+            pixels = build.dataset.x_test[index]
+            imaging.save_array_png(out / image_asset(index, "gray"), pixels, None, 0, 255, scale=INPUT_SCALE)
+            imaging.save_array_png(out / image_asset(index, "jet"), pixels, "jet", 0, 255, scale=INPUT_SCALE)
+            probs = acts["Dense_2"][row] if "Dense_2" in acts else build.results["evaluation"].arrays["probs"][index]
+            true = int(build.dataset.y_test[index])
+            imaging.bar_chart(out / image_asset(index, "probs"), [float(p) for p in probs], names,
+                              f"test image #{index} (true {names[true]})", highlight=int(np.argmax(probs)),
+                              ylabel="probability")
+            for layer in art.meta["layers"]:
+                draw_grid(out / grid_asset(index, layer), acts[layer][row], scales[layer], acfg.colormap)
+    draw_test_images(build, out, drawn)
+    for layer in art.meta["layers"]:
+        vmin, vmax = scales[layer]
+        if acfg.scaling == "standardized":
+            mean, std = stats[layer]
+            std = std if std > 0 else 1.0
+            imaging.colorbar(out / colorbar_asset(layer), acfg.colormap, (vmin - mean) / std,
+                             (vmax - mean) / std, "z-score: (activation − layer mean) / std")
+        else:
+            imaging.colorbar(out / colorbar_asset(layer), acfg.colormap, vmin, vmax, "activation")
+    # The gray under the marks is always raw (white = 0), whatever the grids' scaling.
+    raw = scales if acfg.scaling == "raw" else shared_scales(art, "raw")
+    for position, comparison in enumerate(art.meta["comparisons"]):
+        draw_overlays(art, position, comparison, raw, out)
+
+
+def draw_overlays(art, position: int, comparison: dict, scales, out: Path) -> None:
+    _, acts_a = set_arrays(art, comparison["a_slug"])
+    _, acts_b = set_arrays(art, comparison["b_slug"])
+    for layer in comparison["layers"]:
+        mean = np.concatenate([acts_a[layer], acts_b[layer]]).mean(axis=0)
+        grid, _, _ = tiled_grid(mean)
+        marks = [(np.nan_to_num(tiled_grid(art.arrays[cmp_key(position, layer, m)])[0]) > 0.5, COLOURS[m])
+                 for m in MASKS]
+        pixels = imaging.mark_points(grid, marks, *scales[layer], separator=OVERLAY_SEPARATOR)
+        imaging.save_png(out / overlay_asset(comparison["a_slug"], comparison["b_slug"], layer), pixels)
+
+
+# ---- page data -------------------------------------------------------------------------------------
+
+def describe(set_cfg, names: list[str], indices: np.ndarray) -> str:
+    """How the set was chosen, in words."""
+    if set_cfg.rule is None:
+        return "test images " + ", ".join(f"#{int(i)}" for i in indices) + ", chosen by number"
+    rule, count = set_cfg.rule, set_cfg.rule.count
+    label = names[rule.label]
+    if rule.kind == "first":
+        return f"the first {count} test images of class {label}"
+    if rule.kind == "most_confident":
+        return f"the {count} test images of class {label} the network is most sure of"
+    if rule.kind == "least_confident":
+        return f"the {count} test images of class {label} the network is least sure of"
+    if rule.kind == "misclassified":
+        return f"up to {count} test images of class {label} the network gets wrong, most confident mistakes first"
+    other = names[rule.other]
+    return (f"the {count} test images of class {label} the network rates closest to {other} "
+            f"(highest probability for {other})")
+
+
+def layer_views(build) -> list[LayerView]:
+    art = _art(build)
+    scales = shared_scales(art, build.cfg.activations.scaling)
+    views = []
+    for layer in art.meta["layers"]:
+        shape = art.meta["shapes"][layer]
+        unit = "map" if len(shape) == 3 else "class" if shape[-1] == 10 else "node"
+        layout, cols, count = _layout(shape, unit)
+        if len(shape) == 3:
+            title = f"{layer} · {count} maps of {shape[0]}×{shape[1]}"
+            legend = (f"Maps 0–{count - 1}, {cols} to a row, numbered left to right and top to bottom "
+                      f"(map {cols} starts the second row); hover over a map to see its number.")
+        elif unit == "class":
+            title = f"{layer} · the 10 outputs (softmax probabilities)"
+            legend = "Classes 0 to 9 from left to right; hover for the class."
+        else:
+            title = f"{layer} · {count} nodes, shown as a {-(-count // cols)}×{cols} grid"
+            legend = (f"Node k sits in row k ÷ {cols}, column k mod {cols} (node 0 top left, node {cols} "
+                      f"starts the second row); hover for a node's number.")
+        vmin, vmax = scales[layer]
+        acfg = build.cfg.activations
+        alt = (f"colour bar of {layer}: {acfg.colormap}, z-scores around the layer mean"
+               if acfg.scaling == "standardized" else
+               f"colour bar of {layer}: {acfg.colormap} from {vmin:.3g} to {vmax:.3g}")
+        views.append(LayerView(layer, f"layer-{_layer_slug(layer)}", title, legend, colorbar_asset(layer),
+                               alt, layout, vmin, vmax))
+    return views
+
+
+def scale_note(build) -> str:
+    acfg = build.cfg.activations
+    if acfg.scaling == "standardized":
+        how = ("standardized: each layer's colours run symmetrically around its mean activation "
+               "(z-scores), over every image of every set")
+    else:
+        how = "raw: each layer's colours run from 0 to its largest activation over every image of every set"
+    return (f"Colour map {acfg.colormap}, scaling {how}. The scale is the same on every image-set page, "
+            f"so equal colours mean equal activations; gray lines separate the maps.")
+
+
+def _image_view(build, set_slug: str, position: int, index: int, probs: np.ndarray, layers) -> ImageView:
+    names = build.dataset.class_names
+    true, predicted = int(build.dataset.y_test[index]), int(np.argmax(probs))
+    return ImageView(index, position, urls.set_image(set_slug, index), urls.test_image(index),
+                     image_asset(index, "gray"), image_asset(index, "jet"), image_asset(index, "probs"),
+                     names[true], names[predicted], float(probs[predicted]), float(probs[true]),
+                     true == predicted, [float(p) for p in probs],
+                     {layer: grid_asset(index, layer) for layer in layers})
+
+
+def set_views(build) -> list[SetView]:
+    art = _art(build)
+    configs = {s.name: s for s in build.cfg.activations.image_sets}
+    evaluation = build.results["evaluation"].arrays["probs"]
+    views = []
+    for s in art.meta["sets"]:
+        indices, acts = set_arrays(art, s["slug"])
+        probs = acts.get("Dense_2", evaluation[indices])
+        images = [_image_view(build, s["slug"], k + 1, int(i), probs[k], art.meta["layers"])
+                  for k, i in enumerate(indices)]
+        comparisons = [Link(f"{_title(art, c['a'])} vs {_title(art, c['b'])}",
+                            urls.comparison(c["a_slug"], c["b_slug"]))
+                       for c in art.meta["comparisons"] if s["name"] in (c["a"], c["b"])]
+        views.append(SetView(s["name"], s["slug"], s["title"], urls.image_set(s["slug"]),
+                             describe(configs[s["name"]], build.dataset.class_names, indices),
+                             download(s["slug"]), images, comparisons))
+    return views
+
+
+def _title(art, name: str) -> str:
+    return next(s["title"] for s in art.meta["sets"] if s["name"] == name)
+
+
+def layers_linked(build) -> bool:
+    """Whether the OIP gallery (section 'layers') is part of this build, so map links resolve."""
+    from .. import pipeline
+
+    module = "generator.pages.layers"
+    if module not in pipeline.SECTIONS:
+        return False
+    try:
+        return bool(importlib.import_module(module).SECTION.enabled(build))
+    except Exception:  # a half-written gallery must not break this section
+        return False
+
+
+def comparison_views(build, sets: list[SetView], layers: list[LayerView]) -> list[ComparisonView]:
+    art = _art(build)
+    by_name = {s.name: s for s in sets}
+    by_layer = {lv.name: lv for lv in layers}
+    linked = layers_linked(build)
+    oip_layers = set(build.cfg.oip.layers)
+    views = []
+    for position, c in enumerate(art.meta["comparisons"]):
+        rows = []
+        for layer, info in c["layers"].items():
+            link = linked and layer in oip_layers
+            page = (lambda n: urls.map_page(layer, n)) if link else (lambda n: None)
+            table = info["by_map"]
+            unit = info["unit"]
+            top = [UnitRow(r[unit], r["only_a"], r["only_b"], r["common"], r["mean_a"], r["mean_b"],
+                           page(r[unit]))
+                   for r in table if r["distinct"] > 0][:TOP_UNITS]
+            rows.append(LayerComparison(
+                by_layer[layer], overlay_asset(c["a_slug"], c["b_slug"], layer), unit,
+                info["counts"]["points"], info["counts"]["only_a"], info["counts"]["only_b"],
+                info["counts"]["common"], info["cutoff"], top,
+                *(_units(art, position, layer, mask, page) for mask in MASKS)))
+        key = [r for r in rows if r.layer.name in ("Conv2D_3", "Dense_1")]
+        a, b = by_name[c["a"]], by_name[c["b"]]
+        views.append(ComparisonView(f"{a.title} vs {b.title}", urls.comparison(c["a_slug"], c["b_slug"]),
+                                    a, b, c["threshold"], rows, key, linked, scale_note(build),
+                                    build.dataset.class_names))
+    return views
+
+
+def _units(art, position: int, layer: str, mask: str, page) -> list[Unit]:
+    """Maps (or nodes) holding points of one kind, the ones with most such points first."""
+    marked = art.arrays[cmp_key(position, layer, mask)]
+    counts = marked.reshape(-1, marked.shape[-1]).sum(axis=0) if marked.ndim == 3 else marked.astype(np.int64)
+    held = np.flatnonzero(counts)
+    return [Unit(int(u), page(int(u))) for u in held[np.argsort(-counts[held], kind="stable")]]
+
+
+# ---- pages -------------------------------------------------------------------------------------
+
+def pages(build) -> list[Page]:
+    layers = layer_views(build)
+    sets = set_views(build)
+    comparisons = comparison_views(build, sets, layers)
+    names, note = build.dataset.class_names, scale_note(build)
+    home, index = Link("Index", urls.INDEX), Link("Image sets", urls.SETS)
+    acfg = build.cfg.activations
+    result = [Page(urls.SETS, "sets_index.html", "Image sets", [home],
+                   SetsIndexData(sets, comparisons, acfg.threshold, acfg.scaling, acfg.colormap),
+                   section="sets", description="Chosen test images, every layer's activations, and what "
+                                               "tells two sets apart.")]
+    set_pages = [Page(s.url, "image_set.html", s.title, [home, index], SetPageData(s, layers, names, note),
+                      section="sets", description=f"{s.title}: {s.how}, with every layer's activations.")
+                 for s in sets]
+    result += chain(set_pages)
+    for s in sets:
+        image_pages = [Page(im.url, "set_image.html", f"Test image #{im.index}",
+                            [home, index, Link(s.title, s.url)],
+                            ImagePageData(s, im, im.position - 1, layers, names, note), section="sets",
+                            description=f"Test image #{im.index} ({s.title}): input, predictions and "
+                                        f"every layer's activations.")
+                       for im in s.images]
+        result += chain(image_pages, label=lambda p: f"#{p.data.image.index}")
+    comparison_pages = [Page(c.url, "comparison.html", c.title, [home, index], c, section="sets",
+                             description=f"Which activation points and dense nodes tell {c.a.title} "
+                                         f"from {c.b.title}.")
+                        for c in comparisons]
+    result += chain(comparison_pages)
+    return result
+
+
+def card(build) -> Card:
+    art = _art(build)
+    sets = art.meta["sets"]
+    images = sum(s["count"] for s in sets)
+    lines = [f"{len(sets)} sets, {images} test images: " + ", ".join(s["title"] for s in sets)]
+    for c in art.meta["comparisons"]:
+        parts = []
+        for layer in ("Conv2D_3", "Dense_1"):
+            if layer in c["layers"]:
+                counts = c["layers"][layer]["counts"]
+                n = counts["only_a"] + counts["only_b"]
+                what = ("node" if n == 1 else "nodes") if layer == "Dense_1" else ("point" if n == 1 else "points")
+                parts.append(f"{n} {layer} {what}")
+        if parts:
+            lines.append(f"{_title(art, c['a'])} vs {_title(art, c['b'])}: " + ", ".join(parts) + " separate them")
+    thumbs = []
+    per_set = max(1, 12 // max(1, len(sets)))
+    for s in sets:
+        indices = art.arrays[set_key(s["slug"], "indices")][:per_set]
+        thumbs += [(urls.test_image(int(i)), f"test image {int(i)} of the set {s['title']}",
+                    urls.image_set(s["slug"])) for i in indices]
+    return Card("Image sets", urls.SETS, lines, thumbs[:12])
+
+
+def enabled(build) -> bool:
+    return bool(build.cfg.activations.image_sets) and NAME in build.results
+
+
+SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled,
+                  nav=("Image sets", urls.SETS))

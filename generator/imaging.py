@@ -58,11 +58,14 @@ def upscale(pixels: np.ndarray, scale: int) -> np.ndarray:
 
 
 def save_png(path: Path, pixels: np.ndarray, scale: int = 1) -> tuple[int, int]:
-    """Write uint8 gray (H,W) or RGB (H,W,3); returns (width, height) for the img tag."""
+    """Write uint8 gray (H,W) or RGB (H,W,3); returns (width, height) for the img tag.
+
+    Arrays are best saved at scale 1 and enlarged by the page (`image-rendering: pixelated`):
+    the files stay tiny and encode fast."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.fromarray(upscale(pixels, scale))
-    image.save(path, optimize=True)
+    image.save(path, compress_level=9 if image.width * image.height <= 4096 else 6)
     return image.size
 
 
@@ -174,7 +177,20 @@ def bar_chart(path: Path, values: Sequence[float], labels: Sequence[str], title:
 def colorbar(path: Path, cmap: str, vmin: float, vmax: float, label: str = "") -> tuple[int, int]:
     import matplotlib as mpl
 
-    fig, ax = figure(3.2, 0.55)
+    fig, ax = figure(3.6, 0.95)  # tall enough for tick labels and the label under the bar
     fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(vmin, vmax), _cmap(cmap)), cax=ax,
                  orientation="horizontal", label=label)
     return save_figure(fig, path)
+
+
+def mark_points(values: np.ndarray, marks: Sequence[tuple[np.ndarray, tuple[int, int, int]]],
+                vmin: float, vmax: float, separator: tuple[int, int, int] = SEPARATOR_RGB) -> np.ndarray:
+    """Float 2-D array (NaN separators) as a light gray ramp, white at vmin and mid gray at vmax,
+    with boolean masks of the same shape painted over it in their RGB colours (later masks on top)."""
+    values = np.asarray(values, dtype=np.float64)
+    level = gray(np.nan_to_num(values, nan=vmin), vmin, vmax).astype(np.float64) / 255.0
+    rgb = np.repeat(np.round(255 - 115 * level).astype(np.uint8)[..., None], 3, axis=2)
+    for mask, colour in marks:
+        rgb[np.asarray(mask, dtype=bool)] = colour
+    rgb[~np.isfinite(values)] = separator
+    return rgb

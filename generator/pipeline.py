@@ -15,9 +15,11 @@ from .pages import home, urls
 from .pages.section import place_assets
 
 # Analysis stages, in dependency order; each module has run(build).
-STAGES = ["generator.analyses.evaluation"]
+STAGES = ["generator.analyses.evaluation", "generator.analyses.oip_stage", "generator.analyses.dreams",
+          "generator.analyses.image_set_stage"]
 # Page sections after the index; each module has SECTION.
-SECTIONS = ["generator.pages.confusion"]
+SECTIONS = ["generator.pages.layers", "generator.pages.image_sets", "generator.pages.confusion",
+            "generator.pages.dreams"]
 
 
 def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, log=print) -> Build:
@@ -49,7 +51,7 @@ def write_site(build: Build, out: Path) -> None:
         sections = [(m, importlib.import_module(m).SECTION) for m in SECTIONS]
         sections = [(m, s) for m, s in sections if s.enabled(build)]
         reused = [place_assets(build, s, m, staging) for m, s in sections]
-        cards = [card for _, s in sections if (card := s.card(build))]
+        cards = [card for _, s in sections for card in s.cards(build)]
         index = home.section(cards)
         reused.append(place_assets(build, index, "generator.pages.home", staging))
         pages = index.pages(build) + [p for _, s in sections for p in s.pages(build)]
@@ -58,7 +60,7 @@ def write_site(build: Build, out: Path) -> None:
         common = {"title": build.cfg.site.title, "config_hash": config_hash(build.cfg),
                   "built": datetime.now().strftime("%Y-%m-%d %H:%M"),
                   "duration": f"{time.perf_counter() - build.started:.0f} s",
-                  "nav": [("Index", urls.INDEX, "index")] + [(*s.nav, s.name) for _, s in sections if s.nav]}
+                  "nav": [("Index", urls.INDEX, "index")] + [e for _, s in sections if (e := s.nav_entry(build))]}
         render.render_pages(pages, staging, render.ImageIndex(staging), common)
         site_writer.swap_in(staging, out)
     except BaseException:

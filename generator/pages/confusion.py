@@ -99,15 +99,15 @@ def pages(build) -> list[Page]:
                  description="Which classes the network mixes up on the full test set.")]
 
 
-def card(build) -> Card:
+def cards(build) -> list[Card]:
     _, matrix, wrong = _evaluation(build)
     pairs = confusion.confused_pairs(matrix, top=4)
     names = build.dataset.class_names
     mixups = ", ".join(f"{names[r.a]}↔{names[r.b]} ({r.total})" for r in pairs.itertuples())
-    return Card("Confusion", urls.CONFUSION,
+    return [Card("Confusion", urls.CONFUSION,
                 [f"{len(wrong)} of {int(matrix.sum()):,} test images misclassified", f"Most confused: {mixups}"],
                 [(urls.test_image(int(i)), f"misclassified test image {int(i)}", urls.CONFUSION)
-                 for i in wrong[:12]])
+                 for i in wrong[:12]])]
 
 
-SECTION = Section("confusion", depends, draw, pages, card, nav=("Confusion", urls.CONFUSION))
+SECTION = Section("confusion", depends, draw, pages, cards, nav=("Confusion", urls.CONFUSION))

@@ -34,9 +34,14 @@ class Section:
     depends: Callable[[Any], Any]
     draw: Callable[[Any, Path], None]
     pages: Callable[[Any], list[Page]]
-    card: Callable[[Any], Card | None] = lambda build: None
+    cards: Callable[[Any], list[Card]] = lambda build: []
     enabled: Callable[[Any], bool] = lambda build: True
-    nav: tuple[str, str] | None = None  # (tab label, url) in the header
+    # (tab label, url) in the header, or a function of the build giving it
+    nav: tuple[str, str] | Callable[[Any], tuple[str, str]] | None = None
+
+    def nav_entry(self, build) -> tuple[str, str, str] | None:
+        entry = self.nav(build) if callable(self.nav) else self.nav
+        return (*entry, self.name) if entry else None
 
 
 def source_version(*modules: str) -> str:

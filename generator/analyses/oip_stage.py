@@ -1,0 +1,99 @@
+"""Stage: OIPs for every map of the chosen layers, with the test-set evidence to judge them.
+
+Per layer one cached artifact: the batched ascent's patterns, snapshots and curves, node-level
+patterns for small maps, and each map's statistics on the test set (its strongest images, its
+per-class profile, whether any test image wakes it at all).
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from ..cache import Artifact
+from ..config import as_dict
+from ..errors import UserError
+from ..model.architecture import CONV_LAYERS
+
+NAME, VERSION = "oip", "1"
+STATUSES = ("ok", "weak", "dead", "failed")
+
+
+def run(build) -> dict[str, Artifact]:
+    cfg = build.cfg.oip
+    for layer in cfg.layers:
+        if layer not in CONV_LAYERS:
+            raise UserError(f"oip.layers: unknown layer {layer!r} (choose from {', '.join(CONV_LAYERS)})")
+    return {layer: build.stage(f"{NAME}-{layer.lower()}", VERSION, [as_dict(cfg), build.cfg.seed, layer],
+                               lambda layer=layer: _compute(build, layer))
+            for layer in cfg.layers}
+
+
+def _compute(build, layer: str) -> Artifact:
+    from . import oip_engine
+
+    cfg, model = build.cfg.oip, build.model
+    stats = oip_engine.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images)
+    result = oip_engine.layer_oips(model, layer, cfg, build.pixel_range(), build.cfg.seed,
+                                   progress=_progress(f"[oip] {layer}"))
+    arrays = {f"stat_{k}": np.asarray(v) for k, v in stats.items() if k != "mean_act"}
+    arrays.update({k: np.asarray(v) for k, v in result.items()})
+    side = int(model.get_layer(layer).output.shape[1])
+    if 0 < side <= cfg.node_max_side:
+        arrays.update(_node_oips(build, layer, side))
+    arrays["status"] = map_status(arrays["stat_alive"], arrays["final"], arrays["failed"], arrays["stat_best_test"])
+    return Artifact("", arrays, {"layer": layer, "seconds": float(np.asarray(result["seconds"]))})
+
+
+def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:
+    """One pattern per spatial node of each map, from pixel noise: every (map, node) in one batch."""
+    from dataclasses import replace
+
+    from . import oip_engine
+
+    cfg = replace(build.cfg.oip, noise_scales=[build.cfg.oip.noise_scales[0]])
+    nodes = [(i, j) for i in range(side) for j in range(side)]
+    res = oip_engine.layer_oips(build.model, layer, cfg, build.pixel_range(), build.cfg.seed, nodes=nodes,
+                                progress=_progress(f"[oip] {layer} nodes"))
+    n_maps = res["patterns"].shape[0]
+    return {"node_patterns": res["patterns"][:, :, 0].reshape(n_maps, side, side, 28, 28),
+            "node_final": res["final"][:, :, 0].reshape(n_maps, side, side),
+            "node_failed": res["failed"][:, :, 0].reshape(n_maps, side, side)}
+
+
+def map_status(alive: np.ndarray, final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) -> np.ndarray:
+    """ok: an OIP at least as strong as the best test image; weak: below it; dead: silent for every
+    test image and every start; failed: every start broke (NaN or infinity)."""
+    best = np.where(failed, -np.inf, final).max(axis=1)
+    status = np.where(best >= best_test, "ok", "weak").astype("<U6")
+    status[~alive & ~(best > 0)] = "dead"
+    status[failed.all(axis=1)] = "failed"
+    return status
+
+
+def super_ratio(final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) -> np.ndarray:
+    """Best OIP's mean activation over the best test image's (inf when no test image activates it)."""
+    best = np.where(failed, -np.inf, final).max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(best_test > 0, best / best_test, np.where(best > 0, np.inf, 0.0))
+
+
+def _progress(label: str):
+    """A Keras progress bar on a terminal; a few plain lines in a log."""
+    state = {"bar": None, "last": -1}
+
+    def update(done: int, total: int) -> None:
+        if sys.stdout.isatty():
+            if state["bar"] is None:
+                import keras
+
+                print(label)
+                state["bar"] = keras.utils.Progbar(total, unit_name="step")
+            state["bar"].update(done)
+        else:
+            quarter = 4 * done // max(total, 1)
+            if quarter != state["last"]:
+                state["last"] = quarter
+                print(f"{label}: {done}/{total} steps", flush=True)
+
+    return update

@@ -1,0 +1,253 @@
+"""The OIP gallery: a page per layer with a card per map, and a page per map."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import imaging
+from ..analyses.oip_stage import STATUSES, super_ratio
+from ..data.dataset import unstandardize
+from . import svg, urls
+from .model import Link, Page, chain
+from .section import Card, Section
+from .testimages import draw_test_images
+
+
+
+@dataclass
+class MapCard:
+    layer: str
+    index: int
+    url: str
+    thumb: str
+    status: str
+    ratio: float
+    ratio_text: str
+    search: str
+
+
+@dataclass
+class LayerData:
+    layer: str
+    maps: list[MapCard]
+    counts: dict[str, int]
+    seconds: float
+    starts: int
+    steps: int
+    live_ok_share: float | None
+    tabs: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class StartView:
+    scale: int
+    final: float
+    plain: str
+    contrast: str
+    failed: bool
+    best: bool
+
+
+@dataclass
+class TopImage:
+    index: int
+    image: str
+    value: float
+    label: str
+
+
+@dataclass
+class MapData:
+    layer: str
+    index: int
+    status: str
+    ratio_text: str
+    best_final: float
+    best_test: float
+    max_point: float
+    evidence: list[str]
+    starts: list[StartView]
+    strip: str
+    snapshots: int
+    curve: svg.LineChart
+    top: list[TopImage]
+    profile: svg.BarChart
+    nodes: str | None
+    node_side: int
+    downloads: list[Link]
+    dreams: list[Link]
+    tabs: list[Link] = field(default_factory=list)
+
+
+def _arts(build) -> dict:
+    return {layer: build.results[f"oip-{layer.lower()}"] for layer in build.cfg.oip.layers}
+
+
+def enabled(build) -> bool:
+    return bool(build.cfg.oip.layers)
+
+
+def depends(build):
+    return [a.key for a in _arts(build).values()] + [build.dataset.mean, build.dataset.std]
+
+
+def _pixels(build, x: np.ndarray) -> np.ndarray:
+    return unstandardize(x, build.mean, build.std)
+
+
+def _asset(layer: str, m: int, what: str) -> str:
+    return urls.map_asset(layer, m, what)
+
+
+def draw(build, out: Path) -> None:
+    for layer, art in _arts(build).items():
+        a = art.arrays
+        best = _best_start(a)
+        for m in range(a["patterns"].shape[0]):
+            _draw_map(build, out, layer, m, a, int(best[m]))
+        draw_test_images(build, out, a["stat_top_indices"].ravel())
+
+
+def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
+    patterns = _pixels(build, a["patterns"][m])  # (S, 28, 28) in 0..255 pixel units
+    for s, pattern in enumerate(patterns):
+        imaging.save_array_png(out / _asset(layer, m, f"s{s}.png"), pattern, "viridis")
+        imaging.save_array_png(out / _asset(layer, m, f"s{s}c.png"), imaging.contrast(pattern), "gray", 0, 1)
+    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), patterns[best], "viridis")
+    frames = [imaging.contrast(f) for row in _pixels(build, a["snapshots"][m]) for f in row]
+    imaging.save_array_png(out / _asset(layer, m, "evolution.png"),
+                           imaging.tile(frames, cols=a["snapshots"].shape[2]), "gray", 0, 1)
+    if "node_patterns" in a:
+        nodes = [imaging.contrast(p) for row in _pixels(build, a["node_patterns"][m]) for p in row]
+        side = a["node_patterns"].shape[1]
+        imaging.save_array_png(out / _asset(layer, m, "nodes.png"), imaging.tile(nodes, cols=side, sep=1),
+                               "gray", 0, 1)
+    data = out / _data_url(layer, m, "patterns")
+    data.parent.mkdir(parents=True, exist_ok=True)
+    np.save(data, patterns.astype(np.float32))
+    np.save(out / _data_url(layer, m, "curves"), a["curve"][m].astype(np.float32))
+
+
+def _data_url(layer: str, m: int, what: str) -> str:
+    return f"layers/{urls.layer_slug(layer)}/data/map-{m:03d}-{what}.npy"
+
+
+def _best_start(a: dict) -> np.ndarray:
+    return np.where(a["failed"], -np.inf, a["final"]).argmax(axis=1)
+
+
+def _ratio_text(r: float) -> str:
+    return "∞" if np.isinf(r) else f"{r:.2f}"
+
+
+def _cards(layer: str, a: dict) -> list[MapCard]:
+    ratios = super_ratio(a["final"], a["failed"], a["stat_best_test"])
+    out = []
+    for m, (status, r) in enumerate(zip(a["status"], ratios)):
+        extra = " ratio<1" if r < 1 else ""
+        out.append(MapCard(layer, m, urls.map_page(layer, m), _asset(layer, m, "thumb.png"), str(status),
+                           float(r), _ratio_text(r), f"{layer.lower()} map {m} #{m:03d} {status}{extra}"))
+    return out
+
+
+def layer_data(build, layer: str, a: dict) -> LayerData:
+    cards = _cards(layer, a)
+    counts = {s: int((a["status"] == s).sum()) for s in STATUSES}
+    live = a["stat_alive"]
+    live_ok = float(np.mean([c.ratio >= 1 for c, alive in zip(cards, live) if alive])) if live.any() else None
+    return LayerData(layer, cards, counts, float(build.results[f"oip-{layer.lower()}"].meta["seconds"]),
+                     a["final"].shape[1], build.cfg.oip.steps, live_ok)
+
+
+def _evidence(build, a: dict, m: int) -> list[str]:
+    n_test = len(build.dataset.x_test)
+    lines = [f"Largest activation at any position of any of the {n_test:,} test images: {a['stat_max_point'][m]:.4g}"]
+    finals = ", ".join(f"{v:.4g}" for v in a["final"][m])
+    lines.append(f"Final mean activation from each of the {a['final'].shape[1]} starts "
+                 f"(noise scales {', '.join(str(s) for s in build.cfg.oip.noise_scales)} px): {finals}")
+    if a["status"][m] == "dead":
+        lines.append("No test image and no start (pixel noise to long waves, with the pre-activation "
+                     "objective to get past the ReLU) produces any activation: this map is dead.")
+    if a["failed"][m].any():
+        lines.append(f"{int(a['failed'][m].sum())} start(s) failed: a NaN or infinity appeared in the ascent.")
+    return lines
+
+
+def map_data(build, layer: str, a: dict, m: int, dreams: list[Link]) -> MapData:
+    best = int(_best_start(a)[m])
+    scales = build.cfg.oip.noise_scales
+    starts = [StartView(scales[s], float(a["final"][m, s]), _asset(layer, m, f"s{s}.png"),
+                        _asset(layer, m, f"s{s}c.png"), bool(a["failed"][m, s]), s == best)
+              for s in range(a["final"].shape[1])]
+    names = build.dataset.class_names
+    top = [TopImage(int(i), urls.test_image(int(i)), float(v), names[int(build.dataset.y_test[i])])
+           for i, v in zip(a["stat_top_indices"][m], a["stat_top_values"][m])]
+    profile = a["stat_class_means"][m]
+    ratio = super_ratio(a["final"][m:m + 1], a["failed"][m:m + 1], a["stat_best_test"][m:m + 1])[0]
+    curve = svg.line_chart({f"scale {scales[s]} px": a["curve"][m, s] for s in range(len(starts))},
+                           highlight=f"scale {scales[best]} px")
+    has_nodes = "node_patterns" in a
+    return MapData(layer, m, str(a["status"][m]), _ratio_text(ratio),
+                   float(a["final"][m, best]), float(a["stat_best_test"][m]), float(a["stat_max_point"][m]),
+                   _evidence(build, a, m), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
+                   curve, top, svg.bar_chart(profile, names, int(np.argmax(profile))),
+                   _asset(layer, m, "nodes.png") if has_nodes else None,
+                   a["node_patterns"].shape[1] if has_nodes else 0,
+                   [Link("patterns (.npy, starts × 28 × 28, pixel units 0–255)", _data_url(layer, m, "patterns")),
+                    Link("activation per step (.npy, starts × steps+1)", _data_url(layer, m, "curves"))],
+                   dreams)
+
+
+def pages(build) -> list[Page]:
+    out: list[Page] = []
+    dream_links = _dream_links(build)
+    for layer, art in _arts(build).items():
+        a = art.arrays
+        crumbs = [Link("Index", urls.INDEX)]
+        out.append(Page(urls.layer(layer), "layer.html", layer, crumbs, layer_data(build, layer, a),
+                        section="layers", description=f"Input patterns that drive each map of {layer}."))
+        crumbs = crumbs + [Link(layer, urls.layer(layer))]
+        maps = [Page(urls.map_page(layer, m), "map.html", f"{layer} map {m}", crumbs,
+                     map_data(build, layer, a, m, dream_links.get((layer, m), [])), section="layers",
+                     description=f"What drives map {m} of {layer}.")
+                for m in range(a["patterns"].shape[0])]
+        out += chain(maps, label=lambda p: f"map {p.data.index}")
+    _layer_tabs(out, [l for l in _arts(build)])
+    return out
+
+
+def _layer_tabs(pages: list[Page], layers: list[str]) -> None:
+    for page in pages:
+        page.data.tabs = [Link(l, urls.layer(l)) for l in layers]
+
+
+def _dream_links(build) -> dict:
+    """Map → its dream pages, when the dream stage has run (filled by the dreams section)."""
+    from importlib import import_module
+
+    try:
+        dreams = import_module("generator.pages.dreams")
+    except ImportError:
+        return {}
+    return dreams.links_by_map(build) if hasattr(dreams, "links_by_map") else {}
+
+
+def cards(build) -> list[Card]:
+    result = []
+    for layer, art in _arts(build).items():
+        a = art.arrays
+        d = layer_data(build, layer, a)
+        c = d.counts
+        lines = [f"{len(d.maps)} maps: {c['ok']} with an OIP at least as strong as any test image, "
+                 f"{c['weak']} weaker, {c['dead']} dead" + (f", {c['failed']} failed" if c["failed"] else "")]
+        if d.live_ok_share is not None:
+            lines.append(f"{d.live_ok_share:.0%} of the maps that some test image activates reach ratio ≥ 1")
+        thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:24]]
+        result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs))
+    return result
+
+
+SECTION = Section("layers", depends, draw, pages, cards, enabled,
+                  nav=lambda build: ("Layers", urls.layer(build.cfg.oip.layers[0])))

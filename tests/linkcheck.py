@@ -1,6 +1,7 @@
-"""Find every href and src in a built site and report the ones that do not resolve to a file."""
+"""Find every href, src, srcset and CSS url() in a built site and report the ones that do not resolve to a file."""
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,6 +17,8 @@ class _Refs(HTMLParser):
         for name, value in attrs:
             if name in ("href", "src") and value is not None:
                 self.refs.append((tag, value))
+            if name == "srcset" and value:
+                self.refs += [(tag, part.split()[0]) for part in value.split(",") if part.strip()]
             if name == "id" and value:
                 self.ids.add(value)
 
@@ -26,8 +29,19 @@ def parse(page: Path) -> _Refs:
     return parser
 
 
+def css_urls(sheet: Path) -> list[str]:
+    """The url(...) references of a stylesheet (data: URIs left out)."""
+    found = re.findall(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""", sheet.read_text(encoding="utf-8"))
+    return [u for u in found if not u.startswith("data:")]
+
+
 def broken_links(site: Path) -> list[str]:
     problems = []
+    for sheet in sorted(site.rglob("*.css")):
+        for ref in css_urls(sheet):
+            target = (sheet.parent / unquote(urlsplit(ref).path)).resolve()
+            if urlsplit(ref).scheme or not target.is_file() or site.resolve() not in target.parents:
+                problems.append(f"{sheet.relative_to(site)}: url({ref}) does not resolve")
     for page in sorted(site.rglob("*.html")):
         for tag, ref in parse(page).refs:
             parts = urlsplit(ref)

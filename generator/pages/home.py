@@ -1,20 +1,26 @@
-"""The index: a model card, headline figures and a card linking to every other section."""
+"""The index: a model card, headline figures, a filter over every map, and a card for every section."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import json
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from .. import imaging
 from ..config import as_dict, config_hash
 from . import urls
-from .model import Page
-from .section import Card, Section
+from .model import Link, Page
+from .section import Card, Section, source_version
 
 CURVE_ACCURACY = "img/model/accuracy.png"
 CURVE_LOSS = "img/model/loss.png"
+LAYERS_MODULE = "generator.pages.layers"
+SETS_MODULE = "generator.pages.image_sets"
 
 
 @dataclass
@@ -38,6 +44,28 @@ class ModelCard:
 
 
 @dataclass
+class Figure:
+    """One headline number on the index."""
+    value: str
+    label: str
+    url: str | None = None
+
+
+@dataclass
+class LayerGlance:
+    """One row of the OIP overview: how many maps of a layer are live, dead, and super-stimulated."""
+    layer: str
+    url: str
+    maps: int
+    live: int
+    dead: int
+    weak: int
+    failed: int
+    strong: int  # ratio ≥ 1: an input pattern at least as strong as the best test image
+    median_ratio: str
+
+
+@dataclass
 class HomeData:
     title: str
     card: ModelCard
@@ -46,10 +74,77 @@ class HomeData:
     versions: dict[str, str]
     config_hash: str
     config: dict
+    figures: list[Figure] = field(default_factory=list)
+    layers: list[LayerGlance] = field(default_factory=list)
+    explore: list[Link] = field(default_factory=list)
+    search_index: str | None = None  # urls.SEARCH_INDEX when the map filter has something to search
+    search_count: int = 0
+    statuses: list[str] = field(default_factory=list)
 
+
+# ---- the OIP gallery, when this build has one --------------------------------------------------
+
+def _in_build(build, module: str):
+    """The section module when it is part of this build and enabled, else None."""
+    from .. import pipeline
+
+    if module not in pipeline.SECTIONS:
+        return None
+    section = importlib.import_module(module)
+    return section if section.SECTION.enabled(build) else None
+
+
+def _gallery(build) -> list:
+    """LayerData of every OIP layer (generator.pages.layers), or [] when the build has no gallery."""
+    layers = _in_build(build, LAYERS_MODULE)
+    if layers is None:
+        return []
+    return [layers.layer_data(build, layer, build.results[f"oip-{layer.lower()}"].arrays)
+            for layer in build.cfg.oip.layers]
+
+
+def search_entries(build) -> list[dict]:
+    """Every map of every layer, for the index's filter: layer, map, status, ratio, page and thumbnail."""
+    layers = _in_build(build, LAYERS_MODULE)
+    entries = []
+    for data in _gallery(build):
+        side = build.results[f"oip-{data.layer.lower()}"].arrays["patterns"].shape[-1]
+        size = int(side * getattr(layers, "THUMB_SCALE", 3))
+        for m in data.maps:
+            entries.append({"l": m.layer, "m": m.index, "s": m.status,
+                            "r": None if np.isinf(m.ratio) else round(float(m.ratio), 4),
+                            "rt": m.ratio_text, "u": m.url, "t": m.thumb, "w": size, "h": size})
+    return entries
+
+
+def search_script(entries: list[dict]) -> str:
+    """The filter's index as a script (loaded with <script src>, so it works from file://)."""
+    rows = ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in entries)
+    return ("// Every map of the OIP gallery, for the filter on the index (generated; not fetched, so it\n"
+            "// works from file://). l layer, m map, s status, r ratio (null: infinite), u page, t thumbnail.\n"
+            f"window.GALLERY_INDEX = [\n{rows}\n];\n").replace("</", "<\\/")
+
+
+def glances(build) -> list[LayerGlance]:
+    out = []
+    for data in _gallery(build):
+        ratios = np.array([m.ratio for m in data.maps if m.status != "dead"], dtype=float)
+        c = data.counts
+        median = float(np.median(ratios)) if len(ratios) else float("nan")
+        out.append(LayerGlance(data.layer, urls.layer(data.layer), len(data.maps), len(data.maps) - c["dead"],
+                               c["dead"], c["weak"], c["failed"], int(sum(m.ratio >= 1 for m in data.maps)),
+                               "–" if np.isnan(median) else "∞" if np.isinf(median) else f"{median:.2f}"))
+    return out
+
+
+# ---- the section -------------------------------------------------------------------------------
 
 def depends(build):
-    return [build.model_info.get("history"), build.weights_hash]
+    gallery = [build.results[f"oip-{layer.lower()}"].key for layer in build.cfg.oip.layers
+               if f"oip-{layer.lower()}" in build.results]
+    return [build.model_info.get("history"), build.weights_hash, gallery,
+            source_version("generator.pages.urls"), bool(_in_build(build, LAYERS_MODULE)),
+            source_version(LAYERS_MODULE) if _in_build(build, LAYERS_MODULE) else None]
 
 
 def draw(build, out: Path) -> None:
@@ -60,6 +155,11 @@ def draw(build, out: Path) -> None:
                           "epoch", "accuracy", "Accuracy per epoch")
         imaging.line_plot(out / CURVE_LOSS, {"training": history["loss"], "test": history.get("val_loss", [])},
                           "epoch", "loss (with L2 term for training)", "Loss per epoch", logy=True)
+    entries = search_entries(build)
+    if entries:
+        path = out / urls.SEARCH_INDEX
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(search_script(entries), encoding="utf-8")
 
 
 def versions() -> dict[str, str]:
@@ -81,11 +181,45 @@ def model_card(build) -> ModelCard:
                      info["test_loss"], curves, build.cfg.seed)
 
 
+def figures(build, rows: list[LayerGlance]) -> list[Figure]:
+    card = model_card(build)
+    out = [Figure(f"{100 * card.test_accuracy:.2f} %", f"test accuracy on {card.test_size:,} images", "#model")]
+    if "evaluation" in build.results:
+        wrong = len(build.results["evaluation"].arrays["misclassified"])
+        linked = _in_build(build, "generator.pages.confusion") is not None
+        out.append(Figure(f"{wrong:,}", "misclassified test images", urls.CONFUSION if linked else None))
+    out.append(Figure(f"{card.params:,}", f"parameters in {len(card.summary)} layers", "#model"))
+    if rows:
+        maps = sum(r.maps for r in rows)
+        live = sum(r.live for r in rows)
+        strong = sum(r.strong for r in rows)
+        out.append(Figure(f"{live} / {maps}", "maps live (some input activates them)", "#layers"))
+        out.append(Figure(f"{strong} / {live}", "live maps with an input pattern at least as strong as the "
+                                                "best test image (ratio ≥ 1)", "#layers"))
+    return out
+
+
+def explore(build) -> list[Link]:
+    """Links to the pages a visitor may want next, beyond the header tabs: layers and comparisons."""
+    links = [Link(layer, urls.layer(layer)) for layer in build.cfg.oip.layers] if _gallery(build) else []
+    if _in_build(build, SETS_MODULE) is not None:
+        meta = build.results[importlib.import_module(SETS_MODULE).NAME].meta
+        titles = {s["name"]: s["title"] for s in meta.get("sets", [])}
+        links += [Link(f"{titles.get(c['a'], c['a'])} vs {titles.get(c['b'], c['b'])}",
+                       urls.comparison(c["a_slug"], c["b_slug"])) for c in meta.get("comparisons", [])]
+    return links
+
+
 def pages_with(cards: list[Card]):
     def pages(build) -> list[Page]:
+        rows = glances(build)
+        count = sum(r.maps for r in rows)
+        present = {e["s"] for e in search_entries(build)}
+        statuses = [s for s in ("ok", "weak", "dead", "failed") if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         dt.datetime.now().strftime("%Y-%m-%d %H:%M"), versions(), config_hash(build.cfg),
-                        as_dict(build.cfg))
+                        as_dict(build.cfg), figures(build, rows), rows, explore(build),
+                        urls.SEARCH_INDEX if count else None, count, statuses)
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

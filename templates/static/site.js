@@ -1,21 +1,14 @@
 // Small, dependency-free behaviour that works from file:// (nothing is fetched).
 (function () {
   "use strict";
-  // ← and → follow the page's previous/next links, unless the user is typing.
-  document.addEventListener("keydown", function (e) {
-    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-    var t = e.target;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
-    var box = document.querySelector(".lightbox");
-    if (box && !box.hidden) { if (e.key === "Escape") closeBox(); return; }
-    var rel = e.key === "ArrowLeft" ? "prev" : e.key === "ArrowRight" ? "next" : null;
-    if (!rel) return;
-    var link = document.querySelector('link[rel="' + rel + '"]');
-    if (link) { e.preventDefault(); window.location.href = link.href; }
-  });
 
-  // Click a picture to see it large, pixels sharp; Escape, a click or × closes it.
-  var lastFocus = null;
+  function typing(t) {
+    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+  }
+
+  // ---- the large view: click a picture to see it large, pixels sharp; Escape, a click or × closes it.
+  var lastFocus = null, current = null;
+
   function lightbox() {
     var box = document.querySelector(".lightbox");
     if (box) return box;
@@ -25,60 +18,230 @@
     box.setAttribute("role", "dialog");
     box.setAttribute("aria-modal", "true");
     box.setAttribute("aria-label", "Large view");
-    box.innerHTML = '<button class="close" type="button" aria-label="Close large view">×</button>' +
+    box.innerHTML = '<button class="close" type="button" aria-label="Close large view (Escape)">×</button>' +
       '<img alt=""><p class="caption"></p>';
     document.body.appendChild(box);
+    box.querySelector("img").addEventListener("load", fit);
     return box;
   }
-  function openBox(img) {
+
+  function zoomable() {
+    return Array.prototype.filter.call(document.querySelectorAll("img[data-zoom]"), function (img) {
+      return !img.closest("a") && !img.closest(".lightbox");
+    });
+  }
+
+  // As large as the window allows; a whole multiple of the picture's pixels when it is upscaled.
+  function fit() {
+    var box = document.querySelector(".lightbox");
+    if (!box || box.hidden) return;
+    var big = box.querySelector("img");
+    var w = big.naturalWidth, h = big.naturalHeight;
+    if (!w || !h) return;
+    var room = Math.min((window.innerWidth * 0.94) / w, (window.innerHeight * 0.82) / h);
+    var scale = room >= 1 ? Math.floor(room) : room;
+    big.style.width = Math.round(w * scale) + "px";
+    big.style.height = Math.round(h * scale) + "px";
+  }
+
+  function show(img) {
     var box = lightbox();
     var big = box.querySelector("img");
+    current = img;
+    big.style.width = big.style.height = "";
+    big.style.imageRendering = getComputedStyle(img).imageRendering === "pixelated" ? "pixelated" : "auto";
     big.src = img.currentSrc || img.src;
     big.alt = img.alt;
-    box.querySelector(".caption").textContent = img.alt;
+    var all = zoomable(), at = all.indexOf(img);
+    box.querySelector(".caption").textContent = img.alt + (all.length > 1 ? "  (" + (at + 1) + " of " + all.length + "; ← → for the others)" : "");
+    if (big.complete) fit();
+  }
+
+  function openBox(img) {
+    var box = lightbox();
     lastFocus = document.activeElement;
     box.hidden = false;
+    document.documentElement.classList.add("boxed");
+    show(img);
     box.querySelector(".close").focus();
   }
+
   function closeBox() {
     var box = document.querySelector(".lightbox");
     if (!box || box.hidden) return;
     box.hidden = true;
-    if (lastFocus) lastFocus.focus();
+    document.documentElement.classList.remove("boxed");
+    if (lastFocus && lastFocus.focus) lastFocus.focus();
   }
+
+  function step(delta) {
+    var all = zoomable(), at = all.indexOf(current);
+    if (at < 0 || !all.length) return;
+    show(all[(at + delta + all.length) % all.length]);
+  }
+
   document.addEventListener("click", function (e) {
-    var img = e.target.closest && e.target.closest("img[data-zoom]");
-    if (img && !img.closest("a")) { e.preventDefault(); openBox(img); return; }
-    if (e.target.closest && e.target.closest(".lightbox")) closeBox();
-  });
-  document.addEventListener("keydown", function (e) {
-    var img = e.target.closest && e.target.closest("img[data-zoom]");
-    if (img && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); openBox(img); }
-  });
-  document.querySelectorAll("img[data-zoom]").forEach(function (img) {
-    if (!img.closest("a")) { img.tabIndex = 0; img.setAttribute("role", "button"); }
+    if (!e.target.closest) return;
+    var img = e.target.closest("img[data-zoom]");
+    if (img && !img.closest("a") && !img.closest(".lightbox")) { e.preventDefault(); openBox(img); return; }
+    if (e.target.closest(".lightbox")) closeBox();
   });
 
-  // Filter boxes: items carry data-search text and data-status; the box hides what does not match.
+  document.addEventListener("keydown", function (e) {
+    var box = document.querySelector(".lightbox");
+    if (box && !box.hidden) {
+      if (e.key === "Escape") { e.preventDefault(); closeBox(); }
+      else if (e.key === "ArrowLeft" || e.key === "ArrowRight") { e.preventDefault(); step(e.key === "ArrowLeft" ? -1 : 1); }
+      else if (e.key === "Tab") { e.preventDefault(); box.querySelector(".close").focus(); }
+      return;
+    }
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || typing(e.target)) return;
+    var img = e.target.closest && e.target.closest("img[data-zoom]");
+    if (img && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); openBox(img); return; }
+    // ← and → follow the page's previous/next links.
+    var rel = e.key === "ArrowLeft" ? "prev" : e.key === "ArrowRight" ? "next" : null;
+    if (!rel) return;
+    var link = document.querySelector('link[rel="' + rel + '"]');
+    if (link) { e.preventDefault(); window.location.href = link.href; }
+  });
+
+  window.addEventListener("resize", fit);
+
+  zoomable().forEach(function (img) {
+    img.tabIndex = 0;
+    img.setAttribute("role", "button");
+    img.setAttribute("aria-haspopup", "dialog");
+    if (!img.title) img.title = "Click to enlarge";
+  });
+
+  // ---- filters. A query is words that must all match: a number is a map number ("17", "#017"),
+  // "dead", "weak", "ok", "failed" and "live" are statuses, "ratio<1" / "<1" and "ratio>=1" / ">=1"
+  // compare the ratio, and any other word is the start of a layer name or of a word of the item.
+  var RATIO_LOW = ["ratio<1", "<1"], RATIO_HIGH = ["ratio>=1", ">=1", "ratio≥1", "≥1", "super"];
+
+  function words(text) {
+    return (text || "").toLowerCase().split(/[\s,/:]+/).filter(Boolean);
+  }
+
+  // item: {map: number|null, status: "ok", low: ratio < 1, tokens: [lowercase words]}
+  function matchWord(w, item) {
+    var bare = w.replace(/^#/, "");
+    if (/^\d+$/.test(bare)) return item.map !== null && parseInt(bare, 10) === item.map;
+    if (w === "live") return item.status !== "dead";
+    if (RATIO_LOW.indexOf(w) >= 0) return item.low;
+    if (RATIO_HIGH.indexOf(w) >= 0) return item.high;
+    return item.tokens.some(function (t) { return t.indexOf(w) === 0; });
+  }
+
+  function matches(query, status, item) {
+    return words(query).every(function (w) { return matchWord(w, item); }) && (!status || matchWord(status, item));
+  }
+
+  // Layer pages: items carry data-search text ("conv2d_1 map 5 #005 ok ratio<1") and data-status.
   document.querySelectorAll("[data-filter-for]").forEach(function (box) {
     var target = document.getElementById(box.getAttribute("data-filter-for"));
+    if (!target) return;
     var input = box.querySelector("input[type=search]");
     var status = box.querySelector("select");
     var count = box.querySelector(".count");
+    var items = Array.prototype.map.call(target.querySelectorAll("[data-search]"), function (el) {
+      var tokens = words(el.getAttribute("data-search")).concat(words(el.getAttribute("data-status")));
+      var num = null;
+      tokens.forEach(function (t) { if (/^#\d+$/.test(t)) num = parseInt(t.slice(1), 10); });
+      var low = tokens.indexOf("ratio<1") >= 0;
+      return {el: el, map: num, status: tokens.indexOf("dead") >= 0 ? "dead" : "", low: low,
+              high: !low && tokens.indexOf("dead") < 0, tokens: tokens};
+    });
     function apply() {
-      var words = (input ? input.value : "").toLowerCase().split(/\s+/).filter(Boolean);
-      var want = status ? status.value : "";
-      var shown = 0, items = target.querySelectorAll("[data-search]");
+      var shown = 0;
       items.forEach(function (item) {
-        var text = item.getAttribute("data-search");
-        var ok = words.every(function (w) { return text.indexOf(w) >= 0; }) &&
-          (!want || (" " + item.getAttribute("data-status") + " ").indexOf(" " + want + " ") >= 0);
-        item.hidden = !ok;
+        var ok = matches(input ? input.value : "", status ? status.value : "", item);
+        item.el.hidden = !ok;
         if (ok) shown++;
       });
       if (count) count.textContent = shown + " of " + items.length + " shown";
     }
     if (input) input.addEventListener("input", apply);
+    if (status) status.addEventListener("change", apply);
+    apply();
+  });
+
+  // The index: one filter over every map of every layer, from window.GALLERY_INDEX
+  // (static/search-index.js, loaded with a script tag so it works from file://).
+  var LIMIT = 120;
+  document.querySelectorAll("[data-gallery-filter]").forEach(function (box) {
+    var target = document.getElementById(box.getAttribute("data-gallery-filter"));
+    var index = window.GALLERY_INDEX || [];
+    if (!target) return;
+    var input = box.querySelector("input[type=search]");
+    var layer = box.querySelector("select[name=layer]");
+    var status = box.querySelector("select[name=status]");
+    var count = box.querySelector(".count");
+    var layers = [];
+    var items = index.map(function (e) {
+      if (layers.indexOf(e.l) < 0) layers.push(e.l);
+      var pad = ("00" + e.m).slice(-3);
+      var low = e.r !== null && e.r < 1;
+      return {e: e, map: e.m, status: e.s, low: low, high: !low && e.s !== "dead",
+              tokens: [e.l.toLowerCase(), "map", "#" + pad, e.s]};
+    });
+    function card(e) {
+      var a = document.createElement("a");
+      a.className = "mapcard " + e.s;
+      a.href = e.u;
+      var img = document.createElement("img");
+      img.src = e.t;
+      img.width = e.w;
+      img.height = e.h;
+      img.loading = "lazy";
+      img.decoding = "async";
+      img.alt = e.l + " map " + e.m + ": input pattern, " + e.s;
+      a.appendChild(img);
+      var lay = document.createElement("span");
+      lay.className = "lay";
+      lay.textContent = e.l;
+      a.appendChild(lay);
+      var num = document.createElement("span");
+      num.className = "num";
+      num.textContent = "#" + e.m;
+      a.appendChild(num);
+      var ratio = document.createElement("span");
+      ratio.className = "ratio";
+      ratio.title = "OIP activation / best test image";
+      ratio.textContent = e.rt;
+      a.appendChild(ratio);
+      if (e.s !== "ok") {
+        var badge = document.createElement("span");
+        badge.className = "badge " + e.s;
+        badge.textContent = e.s;
+        a.appendChild(badge);
+      }
+      return a;
+    }
+    function apply() {
+      var q = input ? input.value : "", want = status ? status.value : "", only = layer ? layer.value : "";
+      var active = words(q).length > 0 || want || only;
+      target.textContent = "";
+      if (!active) {
+        target.hidden = true;
+        if (count) count.textContent = index.length + " maps in " + layers.length + " layers: type a map number, a layer or a status, or pick one";
+        return;
+      }
+      var found = items.filter(function (item) {
+        return (!only || item.e.l === only) && matches(q, want, item);
+      });
+      var frag = document.createDocumentFragment();
+      found.slice(0, LIMIT).forEach(function (item) { frag.appendChild(card(item.e)); });
+      target.appendChild(frag);
+      target.hidden = found.length === 0;
+      if (count) {
+        count.textContent = found.length === 0 ? "no map matches" :
+          found.length > LIMIT ? "showing " + LIMIT + " of " + found.length + " matching maps; narrow the filter" :
+          found.length + " of " + index.length + " maps match";
+      }
+    }
+    if (input) input.addEventListener("input", apply);
+    if (layer) layer.addEventListener("change", apply);
     if (status) status.addEventListener("change", apply);
     apply();
   });

@@ -1,0 +1,259 @@
+"""The built quick site in a real browser (Debian's chromium, driven by Playwright), opened from file://.
+
+One walk: index → filter over every map → a layer (keyboard) → a map → next and previous map with the
+→ and ← keys → the large view (click and keyboard, Escape closes) → an image-set image page and a dream
+page when the build has them; on every page visited no console error and no broken picture. Then the
+dark theme and a phone-sized window.
+
+Skipped, with the reason, when Playwright or a chromium binary is missing (`.ci/run` installs chromium).
+BROWSER_TEST_SITE=/path/to/site checks another built site (e.g. a default build) instead of the quick one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+# Every <img> loaded (lazy ones made eager first): the src of those that did not decode.
+BROKEN_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = "eager"; });
+  const settle = i => i.complete ? null : new Promise(r => {
+    i.addEventListener("load", r); i.addEventListener("error", r); setTimeout(r, 10000); });
+  await Promise.all(imgs.map(settle));
+  return imgs.filter(i => !(i.naturalWidth > 0)).map(i => i.getAttribute("src"));
+}"""
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def site(request) -> Path:
+    override = os.environ.get("BROWSER_TEST_SITE")
+    return Path(override).resolve() if override else request.getfixturevalue("quick_site").resolve()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no chromium binary (apt-get install chromium, or set CHROMIUM=/path/to/chrome)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page that records console errors and uncaught exceptions; check() asserts none and no broken image."""
+
+    def __init__(self, browser, site: Path, **context):
+        self.site = site
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10000)
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(f"{self.page.url}: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"{self.page.url}: {e}"))
+        self.checked: list[str] = []
+
+    def url(self, rel: str) -> str:
+        return (self.site / rel).as_uri()
+
+    def open(self, rel: str) -> None:
+        self.page.goto(self.url(rel))
+        self.check()
+
+    def at(self, rel: str) -> None:
+        self.page.wait_for_url(self.url(rel))
+        self.check()
+
+    def check(self) -> None:
+        self.page.wait_for_load_state("load")
+        broken = self.page.evaluate(BROKEN_IMAGES)
+        assert broken == [], f"broken images on {self.page.url}: {broken}"
+        assert self.errors == [], self.errors
+        self.checked.append(self.page.url)
+
+    def count(self, selector: str) -> int:
+        return self.page.locator(selector).count()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def gallery(site: Path) -> dict[str, list[str]]:
+    """Layer folder → its map pages, from the built files."""
+    layers = sorted(p for p in (site / "layers").glob("*") if (p / "index.html").is_file())
+    return {p.name: sorted(m.name for m in p.glob("map-*.html")) for p in layers}
+
+
+def crumbs(visit: Visit) -> list[str]:
+    return visit.page.locator("nav.crumbs a").all_inner_texts()
+
+
+def test_walk_the_gallery(browser, site):
+    maps = gallery(site)
+    assert maps, f"the site has no layer pages: {site}"
+    layer, pages = next(iter(maps.items()))
+    assert len(pages) >= 3, pages
+    v = Visit(browser, site, viewport={"width": 1280, "height": 900})
+    try:
+        # The index: headline figures, and the filter over every map of every layer (embedded index).
+        v.open("index.html")
+        assert v.count(".figures .figure") >= 3
+        total = v.page.evaluate("window.GALLERY_INDEX.length")
+        assert total == sum(len(p) for p in maps.values())
+        search = v.page.locator("#find input[type=search]")
+        search.fill(f"{layer} 2")
+        found = v.page.locator("#found a.mapcard")
+        assert found.count() == 1
+        assert found.first.get_attribute("href") == f"layers/{layer}/map-002.html"
+        search.fill("")
+        name = v.page.evaluate("l => window.GALLERY_INDEX.find(e => e.l.toLowerCase() === l).l", layer)
+        v.page.select_option("#find select[name=layer]", name)
+        assert found.count() == min(len(pages), 120)
+        v.page.select_option("#find select[name=status]", "ratio<1")
+        low = v.page.evaluate("l => window.GALLERY_INDEX.filter(e => e.l.toLowerCase() === l && e.r !== null"
+                              " && e.r < 1).length", layer)
+        assert found.count() == low
+        v.page.select_option("#find select[name=layer]", "")
+        v.page.select_option("#find select[name=status]", "")
+        search.fill("dead")
+        dead = v.page.evaluate("window.GALLERY_INDEX.filter(e => e.s === 'dead').length")
+        assert found.count() == min(dead, 120)
+        assert ("no map matches" in v.page.inner_text("#find .count")) == (dead == 0)
+        search.fill("")
+        assert v.page.locator("#found").is_hidden()
+        v.check()  # the thumbnails the filter drew load too
+
+        # index → layer, with the keyboard
+        link = v.page.locator(f'.glance a[href="layers/{layer}/index.html"]')
+        link.focus()
+        v.page.keyboard.press("Enter")
+        v.at(f"layers/{layer}/index.html")
+        assert crumbs(v) == ["Index"]
+        assert v.count("nav.layer-tabs a") == len(maps)
+        assert v.page.locator("nav.layer-tabs a[aria-current]").inner_text().lower() == layer
+
+        # the layer's own filter, then → the map, with the keyboard
+        v.page.fill("[data-filter-for] input[type=search]", "1")
+        visible = v.page.locator("#maps a.mapcard:visible")
+        assert visible.count() == 1
+        visible.first.focus()
+        v.page.keyboard.press("Enter")
+        v.at(f"layers/{layer}/{pages[1]}")
+        assert crumbs(v) == ["Index", v.page.locator("nav.layer-tabs a[aria-current]").inner_text()]
+
+        # → next map, ← back (the keys follow <link rel=next/prev>)
+        v.page.keyboard.press("ArrowRight")
+        v.at(f"layers/{layer}/{pages[2]}")
+        v.page.keyboard.press("ArrowLeft")
+        v.at(f"layers/{layer}/{pages[1]}")
+
+        # the large view: click opens it, pixels sharp; → stays on the page; Escape closes it
+        first = v.page.locator("main img[data-zoom]").first
+        first.click()
+        box = v.page.locator(".lightbox")
+        assert box.is_visible()
+        big = box.locator("img")
+        v.page.wait_for_function("() => document.querySelector('.lightbox img').naturalWidth > 0")
+        assert big.evaluate("i => getComputedStyle(i).imageRendering") == "pixelated"
+        shown = big.bounding_box()
+        natural = big.evaluate("i => i.naturalWidth")
+        assert shown["width"] >= natural, "the large view is not larger than the picture"
+        assert big.get_attribute("alt") == first.get_attribute("alt") != ""
+        v.page.keyboard.press("ArrowRight")
+        assert v.page.url == v.url(f"layers/{layer}/{pages[1]}")
+        v.page.keyboard.press("Escape")
+        assert box.is_hidden()
+        # the same with the keyboard only: focus the picture, Enter opens, Escape closes, focus returns
+        first.focus()
+        v.page.keyboard.press("Enter")
+        assert box.is_visible()
+        v.page.keyboard.press("Escape")
+        assert box.is_hidden()
+        assert first.evaluate("i => document.activeElement === i")
+        v.check()
+
+        # image pages and dream pages (when the build has them): → goes to the next one
+        for pattern in ("sets/*/image-*.html", "dreams/*.html"):
+            chained = [p for p in sorted(site.glob(pattern)) if 'rel="next"' in p.read_text(encoding="utf-8")]
+            if chained:
+                v.open(chained[0].relative_to(site).as_posix())
+                assert crumbs(v)[0] == "Index"
+                following = v.page.locator('link[rel="next"]').get_attribute("href")
+                v.page.keyboard.press("ArrowRight")
+                v.at((chained[0].parent / following).resolve().relative_to(site).as_posix())
+        assert len(v.checked) >= 6
+    finally:
+        v.close()
+
+
+def test_every_page_has_breadcrumbs_and_sized_pictures(site):
+    """Static check of the built files: crumbs on every page but the index, width/height and alt on every img,
+    loading=lazy on gallery pictures (all but the first few of a page)."""
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        rel = page.relative_to(site).as_posix()
+        if rel != "index.html":
+            assert 'class="crumbs"' in html, f"{rel} has no breadcrumbs"
+        for tag in re.findall(r"<img [^>]*>", html):
+            assert re.search(r'\balt="[^"]+"', tag) and "width=" in tag and "height=" in tag, (rel, tag)
+            assert 'loading="lazy"' in tag, (rel, tag)
+
+
+def test_dark_theme_and_phone(browser, site):
+    maps = gallery(site)
+    dark = Visit(browser, site, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    try:
+        dark.open("index.html")
+        rgb = dark.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert sum(int(x) for x in re.findall(r"\d+", rgb)[:3]) < 150, f"dark theme not applied: {rgb}"
+    finally:
+        dark.close()
+    phone = Visit(browser, site, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        layer, pages = next(iter(maps.items())) if maps else (None, [])
+        for rel in ["index.html"] + ([f"layers/{layer}/index.html", f"layers/{layer}/{pages[0]}"] if layer else []):
+            phone.open(rel)
+            width = phone.page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{rel} is {width} px wide on a 390 px phone (scrolls sideways)"
+        # keyboard focus is visible: a focused link gets an outline
+        phone.page.keyboard.press("Tab")
+        outline = phone.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("", "none"), outline
+    finally:
+        phone.close()
+
+
+def test_search_index_is_embedded_and_resolves(site):
+    """static/search-index.js lists every map page once, and its pages and thumbnails exist."""
+    maps = gallery(site)
+    script = site / "static" / "search-index.js"
+    if not maps:
+        assert not script.exists()
+        return
+    text = script.read_text(encoding="utf-8")
+    entries = json.loads(text[text.index("= [") + 2:text.rindex("]") + 1])
+    listed = sorted(e["u"] for e in entries)
+    assert listed == sorted(f"layers/{layer}/{page}" for layer, pages in maps.items() for page in pages)
+    for e in entries:
+        assert (site / e["t"]).is_file(), e
+        assert e["s"] in ("ok", "weak", "dead", "failed"), e
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<script src="static/search-index.js"></script>' in index

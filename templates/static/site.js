@@ -246,3 +246,23 @@
     apply();
   });
 })();
+
+// Hover over a grid: the number of the map (and the position in it) or node under the pointer.
+(function () {
+  var tip = document.createElement("div");
+  tip.className = "grid-tip"; tip.hidden = true; document.body.appendChild(tip);
+  document.querySelectorAll("[data-grid]").forEach(function (box) {
+    var g = box.getAttribute("data-grid").split(" "), img = box.querySelector("img");
+    var W = +g[0], H = +g[1], cols = +g[2], h = +g[3], w = +g[4], sep = +g[5], n = +g[6], unit = g[7], s = +g[8];
+    img.addEventListener("mousemove", function (e) {
+      var r = img.getBoundingClientRect();
+      var x = Math.floor((e.clientX - r.left) / r.width * W), y = Math.floor((e.clientY - r.top) / r.height * H);
+      var c = Math.floor(x / (w + sep)), row = Math.floor(y / (h + sep));
+      var i = x - c * (w + sep), j = y - row * (h + sep), k = row * cols + c;
+      if (c >= cols || i >= w || j >= h || k >= n) { tip.hidden = true; return; }
+      tip.textContent = unit + " " + k + (h > s ? " · row " + Math.floor(j / s) + ", column " + Math.floor(i / s) : "");
+      tip.style.left = e.pageX + 14 + "px"; tip.style.top = e.pageY + 14 + "px"; tip.hidden = false;
+    });
+    img.addEventListener("mouseleave", function () { tip.hidden = true; });
+  });
+})();

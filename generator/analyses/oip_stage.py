@@ -51,7 +51,7 @@ def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:
 
     from . import oip_engine
 
-    cfg = replace(build.cfg.oip, noise_scales=[build.cfg.oip.noise_scales[0]])
+    cfg = replace(build.cfg.oip, noise_scales=[build.cfg.oip.noise_scales[0]], steps=build.cfg.oip.node_steps)
     nodes = [(i, j) for i in range(side) for j in range(side)]
     res = oip_engine.layer_oips(build.model, layer, cfg, build.pixel_range(), build.cfg.seed, nodes=nodes,
                                 progress=_progress(f"[oip] {layer} nodes"))

@@ -23,4 +23,6 @@ class OIPConfig:
     snapshots: int = bounded(8, min=2, max=64)
     # Node-level OIPs (one per spatial position) for layers whose maps are this small or smaller.
     node_max_side: int = bounded(3, min=0, max=28)
+    # Node-level OIPs start from pixel noise only; fewer steps keep them within the build's budget.
+    node_steps: int = bounded(128, min=0, max=10000)
     top_images: int = bounded(9, min=1, max=64)

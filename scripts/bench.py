@@ -1,0 +1,130 @@
+"""Benchmark of the batched OIP engine against the seed's per-map eager loop.
+
+    .venv/bin/python scripts/bench.py [--naive-maps 128] [--naive-steps 32]
+
+(a) Conv2D_3: the engine and the naive loop on the same maps, start and steps; speed-up >= 30x?
+(b) the full default workload: every map of the three conv layers x 4 starts x 256 steps <= 60 s?
+
+Warm-up (tracing and graph optimisation, or the eager loop's first calls) is timed separately and
+left out of the comparison: it is paid once per process, not per map.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# MNIST training-set pixel statistics; they only set the clipping range here.
+MEAN, STD = 33.32, 78.57
+PIXEL_RANGE = ((0 - MEAN) / STD, (255 - MEAN) / STD)
+SPEEDUP_TARGET, SECONDS_TARGET = 30.0, 60.0
+SEED = 1234
+
+
+def load_model():
+    """The newest trained model in cache/model/, else a randomly initialised seed network."""
+    import keras
+
+    from generator.model.architecture import build_model
+
+    saved = sorted((ROOT / "cache" / "model").glob("*.keras"), key=lambda p: p.stat().st_mtime)
+    if saved:
+        return keras.saving.load_model(saved[-1], compile=False), f"trained model {saved[-1].relative_to(ROOT)}"
+    keras.utils.set_random_seed(SEED)
+    return build_model(), "randomly initialised build_model() (no cache/model/*.keras found)"
+
+
+def timed(fn):
+    began = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - began
+
+
+def compare_with_naive(model, maps: int, steps: int) -> bool:
+    from generator.analyses import oip_engine
+    from generator.config.oip import OIPConfig
+
+    base = OIPConfig()
+    # One start (pixel noise), no intermediate snapshots: exactly the work the naive loop does.
+    cfg = replace(base, steps=steps, noise_scales=[base.noise_scales[0]], snapshots=2)
+    ids = list(range(maps))
+    work = maps * steps
+    print(f"\n(a) Conv2D_3: {maps} maps x 1 start x {steps} steps = {work:,} image-steps, same starts and seed")
+
+    _, engine_warm = timed(lambda: oip_engine.layer_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, maps=ids))
+    engine, engine_run = timed(lambda: oip_engine.layer_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, maps=ids))
+    _, naive_warm = timed(lambda: oip_engine.naive_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, ids[:1], 2))
+    naive, naive_run = timed(lambda: oip_engine.naive_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, ids, steps))
+
+    print(f"    {'method':<28}{'warm-up s':>10}{'run s':>10}{'image-steps/s':>15}")
+    print(f"    {'naive eager, map by map':<28}{naive_warm:>10.2f}{naive_run:>10.2f}{work / naive_run:>15,.0f}")
+    print(f"    {'batched engine':<28}{engine_warm:>10.2f}{engine_run:>10.2f}{work / engine_run:>15,.0f}")
+    ratio = naive_run / engine_run
+    ok = ratio >= SPEEDUP_TARGET
+    print(f"    speed-up (run times, warm-up excluded): {ratio:,.1f}x   target >= {SPEEDUP_TARGET:.0f}x   "
+          f"{'PASS' if ok else 'MISS'}")
+    diff = abs(naive["final"][:, 0] - engine["final"][:, 0]).max()
+    print(f"    same answer: max |final activation, engine - naive| = {diff:.2e} "
+          f"(largest final activation {abs(naive['final']).max():.2f}; float rounding in other kernels)")
+    return ok
+
+
+def full_workload(model) -> bool:
+    from generator.analyses import oip_engine
+    from generator.config.oip import OIPConfig
+
+    cfg = OIPConfig()
+    n_starts = len(cfg.noise_scales)
+    print(f"\n(b) default workload: layers {', '.join(cfg.layers)}, every map x {n_starts} starts x "
+          f"{cfg.steps} steps, {cfg.snapshots} snapshots")
+    # Warm-up: trace both compiled step functions (UNROLL steps and single steps) for each batch shape.
+    warm_cfg = replace(cfg, steps=oip_engine.UNROLL + 1, snapshots=2)
+    rows, warm, runs = {}, {}, {}
+    for layer in cfg.layers:
+        _, warm[layer] = timed(lambda: oip_engine.layer_oips(model, layer, warm_cfg, PIXEL_RANGE, SEED))
+    for layer in cfg.layers:
+        result, runs[layer] = timed(lambda: oip_engine.layer_oips(model, layer, cfg, PIXEL_RANGE, SEED))
+        rows[layer] = result["final"].size
+    print(f"    {'layer':<10}{'rows':>6}{'warm-up s':>11}{'run s':>9}{'image-steps/s':>15}")
+    for layer in cfg.layers:
+        print(f"    {layer:<10}{rows[layer]:>6}{warm[layer]:>11.2f}{runs[layer]:>9.2f}"
+              f"{rows[layer] * cfg.steps / runs[layer]:>15,.0f}")
+    total_rows, total = sum(rows.values()), sum(runs.values())
+    print(f"    {'total':<10}{total_rows:>6}{sum(warm.values()):>11.2f}{total:>9.2f}"
+          f"{total_rows * cfg.steps / total:>15,.0f}")
+    ok = total <= SECONDS_TARGET
+    print(f"    {total_rows // n_starts} maps x {n_starts} starts x {cfg.steps} steps = "
+          f"{total_rows * cfg.steps:,} image-steps in {total:.1f} s (warm-up excluded)   "
+          f"target <= {SECONDS_TARGET:.0f} s   {'PASS' if ok else 'MISS'}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--naive-maps", type=int, default=128, help="Conv2D_3 maps for comparison (a)")
+    parser.add_argument("--naive-steps", type=int, default=32, help="steps for comparison (a)")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    model, source = load_model()
+    print(f"model: {source}")
+    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores; load average at start "
+          f"{os.getloadavg()[0]:.1f} (other processes share the cores, timings include their effect)")
+    ok_a = compare_with_naive(model, args.naive_maps, args.naive_steps)
+    ok_b = full_workload(model)
+    print(f"\nload average at end {os.getloadavg()[0]:.1f}")
+    print(f"summary: speed-up {'PASS' if ok_a else 'MISS'}, full workload {'PASS' if ok_b else 'MISS'}")
+    return 0 if ok_a and ok_b else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,10 @@ class Store:
     def __init__(self, root: Path, log=print):
         self.root = Path(root)
         self.log = log
+        if self.root.exists() and not self.root.is_dir():
+            from .errors import UserError
+
+            raise UserError(f"cache path {self.root} is a file, not a folder")
 
     def paths(self, stage: str, key: str) -> tuple[Path, Path]:
         folder = self.root / stage
@@ -75,11 +80,13 @@ class Store:
                 raise ValueError("checksum mismatch")
             with np.load(npz_path, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as err:
-            self.log(f"warning: cache entry {stage}/{key} is corrupt ({err}); recomputing")
+            meta = record["meta"]
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error, EOFError) as err:
+            reason = " ".join(str(err).split()) or err.__class__.__name__
+            self.log(f"warning: cache entry {stage}/{key} is corrupt ({reason}); recomputing")
             self.discard(stage, key)
             return None
-        return Artifact(key, arrays, record["meta"], reused=True)
+        return Artifact(key, arrays, meta, reused=True)
 
     def save(self, stage: str, artifact: Artifact) -> None:
         npz_path, json_path = self.paths(stage, artifact.key)

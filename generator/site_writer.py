@@ -11,18 +11,31 @@ from pathlib import Path
 from .errors import UserError
 
 _RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths in one atomic step (Linux)
+MARKER = ".gitkeep"  # written into every site (pipeline.write_site) and left by `make clean`
 
 
 def check_output(out: Path) -> None:
-    """Fail before any work when the site could not be written."""
+    """Fail before any work when the site could not be written, or writing it would destroy other files."""
     if out.exists() and not out.is_dir():
         raise UserError(f"output path {out} is a file, not a folder")
+    here, target = Path.cwd().resolve(), out.resolve()
+    if out.name in ("", ".", "..") or target == here or target in here.parents:
+        raise UserError(f"output folder {out} holds the current folder; name a folder of its own, e.g. --out site")
+    if out.is_dir() and not _ours(out):
+        raise UserError(f"output folder {out} has files this generator did not write (no {MARKER}); "
+                        f"it would be replaced by the site, so name a new or empty folder")
     parent = out.parent if out.parent != Path("") else Path(".")
     if not parent.is_dir():
         raise UserError(f"output folder's parent {parent} does not exist")
     for folder in (parent, out):
         if folder.exists() and not _writable(folder):
             raise UserError(f"output folder {folder} is not writable")
+
+
+def _ours(out: Path) -> bool:
+    """Empty, or a site this generator wrote (every site and `make clean` leave the marker)."""
+    entries = os.listdir(out)
+    return not entries or MARKER in entries
 
 
 def _writable(folder: Path) -> bool:

@@ -1,7 +1,10 @@
 """Shared fixtures: one quick site built once per test session, in a temporary folder."""
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +13,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def merged(base: dict, change: dict) -> dict:
+    """`base` with the nested mapping `change` laid over it (configs for test builds)."""
+    out = copy.deepcopy(base)
+    for key, value in change.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every entry below `folder`: files by content hash and mode, folders by mode."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        found[rel] = f"dir {mode:o}" if path.is_dir() else f"{hashlib.sha256(path.read_bytes()).hexdigest()} {mode:o}"
+    return found
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 600):

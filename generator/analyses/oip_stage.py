@@ -24,7 +24,9 @@ def run(build) -> dict[str, Artifact]:
     for layer in cfg.layers:
         if layer not in CONV_LAYERS:
             raise UserError(f"oip.layers: unknown layer {layer!r} (choose from {', '.join(CONV_LAYERS)})")
-    return {layer: build.stage(f"{NAME}-{layer.lower()}", VERSION, [as_dict(cfg), build.cfg.seed, layer],
+    # Each layer's key leaves out the list of layers, so adding a layer does not redo the others.
+    settings = {k: v for k, v in as_dict(cfg).items() if k != "layers"}
+    return {layer: build.stage(f"{NAME}-{layer.lower()}", VERSION, [settings, build.cfg.seed, layer],
                                lambda layer=layer: _compute(build, layer))
             for layer in cfg.layers}
 

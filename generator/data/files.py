@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +42,14 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             if missing:
                 raise UserError(f"{path}: not a keras mnist.npz layout (missing {', '.join(missing)})")
             return {k: npz[k] for k in KEYS}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as err:
         raise UserError(f"{path}: corrupt or unreadable .npz ({err.__class__.__name__})") from None
 
 
 def _read_idx(path: Path) -> np.ndarray:
     try:
         raw = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise UserError(f"{path}: corrupt or unreadable IDX file ({err.__class__.__name__})") from None
     if len(raw) < 8 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
         raise UserError(f"{path}: not an unsigned-byte IDX file")

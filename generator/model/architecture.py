@@ -44,12 +44,16 @@ def check_architecture(model, source: str) -> None:
     """Raise a one-line UserError when a loaded model is not the seed network."""
     from ..errors import UserError
 
-    names = [layer.name for layer in model.layers]
+    names = [layer.name for layer in getattr(model, "layers", [])]
     if names != LAYERS:
-        raise UserError(f"{source}: not the seed architecture (layers {', '.join(names)})")
+        raise UserError(f"{source}: not the seed architecture (layers {', '.join(names) or 'none'})")
     reference = build_model()
     for mine, ref in zip(model.layers, reference.layers):
-        if tuple(mine.output.shape) != tuple(ref.output.shape) or mine.count_params() != ref.count_params():
-            raise UserError(f"{source}: layer {mine.name} has shape {tuple(mine.output.shape)} "
-                            f"and {mine.count_params()} parameters, expected {tuple(ref.output.shape)} "
+        try:
+            shape, params = tuple(mine.output.shape), mine.count_params()
+        except (AttributeError, ValueError) as err:  # a layer that was never built has no shape
+            raise UserError(f"{source}: layer {mine.name} has no output shape ({err.__class__.__name__})") from None
+        if shape != tuple(ref.output.shape) or params != ref.count_params():
+            raise UserError(f"{source}: layer {mine.name} has shape {shape} "
+                            f"and {params} parameters, expected {tuple(ref.output.shape)} "
                             f"and {ref.count_params()}")

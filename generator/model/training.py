@@ -14,7 +14,7 @@ from ..cache import file_hash, stable_hash, write_atomic
 from ..config import as_dict
 from ..data.dataset import standardize
 from .architecture import check_architecture, summary_rows
-from .persist import load_model_file, save_model_file
+from .persist import load_model_file, save_model_file, weights_fingerprint
 
 VERSION = "1"
 
@@ -35,7 +35,7 @@ def obtain_model(build) -> None:
         if info is None:
             info = _train(build, path)
     build.model_path, build.model_info = path, info
-    build.weights_hash = info["sha256"][:16]
+    build.weights_hash = weights_fingerprint(path)
     from ..context import Timing
 
     build.timings.append(Timing("model", time.perf_counter() - start, reused))

@@ -1,0 +1,119 @@
+"""Same config and seed, two builds from scratch: identical weights, identical arrays, identical pictures,
+and a site that records the seed, the versions and the config hash it was built from."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from conftest import run_cli
+from generator.config import config_hash, load_config
+
+CONFIG = {
+    "seed": 13,
+    "data": {"sample": True, "train_limit": 600, "test_limit": 120},
+    # shift_pixels: the random shifts of the training images must be seeded too
+    "model": {"epochs": 2, "batch_size": 50, "shift_pixels": 1},
+    "oip": {"layers": ["Conv2D_1"], "steps": 6, "noise_scales": [1, 3], "snapshots": 3, "node_max_side": 0},
+    "dreams": {"enabled": False},
+    "activations": {"image_sets": [{"name": "firsts", "indices": [0, 1, 2]},
+                                   {"name": "ones", "rule": {"kind": "most_confident", "label": 1, "count": 2}}],
+                    "comparisons": [{"a": "firsts", "b": "ones"}]},
+}
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory) -> list[Path]:
+    base = tmp_path_factory.mktemp("reproducible")
+    (base / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    (base / "config-hash").write_text(config_hash(load_config(base / "config.yaml")))
+    runs = []
+    for name in ("a", "b"):
+        (base / name).mkdir()
+        result = run_cli("build", "--config", str(base / "config.yaml"), "--out", str(base / name / "site"),
+                         "--cache", str(base / name / "cache"))
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "[model] training" in result.stdout  # from scratch, not from a shared cache
+        runs.append(base / name)
+    return runs
+
+
+def weights(cache: Path) -> dict[str, np.ndarray]:
+    [model] = (cache / "model").glob("*.keras")
+    with zipfile.ZipFile(model) as archive:
+        data = archive.read("model.weights.h5")
+    found: dict[str, np.ndarray] = {}
+    with h5py.File(io.BytesIO(data), "r") as h5:
+        h5.visititems(lambda name, item: found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    return found
+
+
+def stage_arrays(cache: Path) -> dict[str, dict[str, np.ndarray]]:
+    """{stage: {array: values}} of every analysis stage's one cached entry."""
+    out = {}
+    for folder in sorted(p for p in cache.iterdir() if p.is_dir() and p.name not in ("model", "assets")):
+        [npz] = folder.glob("*.npz")
+        with np.load(npz) as stored:
+            out[folder.name] = {name: stored[name] for name in stored.files if name != "seconds"}
+    return out
+
+
+def test_identical_model_weights(two_builds):
+    a, b = (weights(run / "cache") for run in two_builds)
+    assert sorted(a) == sorted(b) and len(a) >= 10  # kernels and biases of every layer
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+    info = [json.loads(next((run / "cache" / "model").glob("*.json")).read_text()) for run in two_builds]
+    assert info[0]["history"] == info[1]["history"]
+    assert info[0]["test_accuracy"] == info[1]["test_accuracy"]
+
+
+def test_identical_analysis_arrays(two_builds):
+    a, b = (stage_arrays(run / "cache") for run in two_builds)
+    assert sorted(a) == sorted(b)
+    assert {"evaluation", "activations"} <= set(a), sorted(a)
+    for stage in a:
+        assert sorted(a[stage]) == sorted(b[stage]), stage
+        for name in a[stage]:
+            assert np.array_equal(a[stage][name], b[stage][name]), f"{stage}/{name}"
+    assert a["evaluation"]["confusion"].sum() == CONFIG["data"]["test_limit"]
+
+
+def test_oip_arrays_identical_when_the_stage_runs(two_builds):
+    a = stage_arrays(two_builds[0] / "cache")
+    if "oip-conv2d_1" not in a:
+        pytest.skip("the OIP stage is not wired into the pipeline yet")
+    b = stage_arrays(two_builds[1] / "cache")
+    for name in ("patterns", "final", "failed", "curve"):
+        assert np.array_equal(a["oip-conv2d_1"][name], b["oip-conv2d_1"][name]), name
+
+
+def test_identical_pictures(two_builds):
+    def pictures(site: Path) -> dict[str, str]:
+        return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in site.rglob("*") if p.is_file() and p.suffix != ".html"}
+
+    a, b = (pictures(run / "site") for run in two_builds)
+    assert a == b
+
+
+def test_site_records_seed_versions_and_config_hash(two_builds):
+    html = (two_builds[0] / "site" / "index.html").read_text()
+    assert re.search(rf"<dt>Seed</dt><dd>{CONFIG['seed']}</dd>", html)
+    assert (two_builds[0].parent / "config-hash").read_text() in html
+    for package in ("tensorflow", "keras", "numpy"):
+        name = "tensorflow-cpu" if package == "tensorflow" else package
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = metadata.version(package)
+        assert version in html, package

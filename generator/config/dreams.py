@@ -17,18 +17,30 @@ class LayerDreamConfig:
 @dataclass(frozen=True)
 class DreamsConfig:
     enabled: bool = True
-    # A JPEG or PNG; empty means matplotlib's public-domain sample `grace_hopper.jpg`.
+    # A JPEG or PNG (relative to the project folder); empty means matplotlib's public-domain sample
+    # `grace_hopper.jpg`. Made gray, cropped to its central square and resized to picture_size.
     picture: Optional[str] = None
     picture_size: int = bounded(224, min=28, max=1024)
     layer: str = "Conv2D_3"
-    # Explicit maps, or else the `count` maps with the strongest OIPs.
+    # Explicit maps, or else the `count` maps with the strongest OIPs (by the test statistics when
+    # the OIP stage did not run for the layer).
     maps: Optional[list[int]] = bounded(None, min=0)
     count: int = bounded(8, min=0, max=256)
+    # Pattern carving: rounds of (scale down to 28×28, OIP ascent, scale up, add the detail back).
     rounds: int = bounded(4, min=1, max=32)
     steps: int = bounded(40, min=0, max=2000)
     step_size: float = bounded(0.05, min=0.0, max=10.0)
+    # The tiled variant: the picture scaled to tiles×tiles tiles of 28×28, every tile dreamt.
     tiled: bool = True
+    tiles: int = bounded(4, min=1, max=16)
+    # Ascent steps per round for the tiled variant: each tile is only scaled up tiles× less than the
+    # 28×28 dream, so fewer steps keep the picture recognisable under the pattern.
+    tiled_steps: int = bounded(10, min=0, max=2000)
+    # Layer dreams: gradient ascent on a weighted sum of layers' mean activations, octave by octave.
     layer_dreams: list[LayerDreamConfig] = field(default_factory=list)
     octaves: int = bounded(4, min=1, max=8)
     octave_scale: float = bounded(1.4, min=1.05, max=3.0)
     octave_steps: int = bounded(20, min=0, max=1000)
+    octave_step_size: float = bounded(0.02, min=0.0, max=10.0)
+    # The gradient is computed on square tiles of this many pixels (randomly shifted every step).
+    tile_size: int = bounded(112, min=28, max=1024)

@@ -129,7 +129,7 @@ def _training_data(x: np.ndarray, y: np.ndarray, cfg):
         factor = cfg.model.shift_pixels / 28.0
         shift = keras.layers.RandomTranslation(factor, factor, fill_mode="constant",
                                                fill_value=float(x.min()), seed=cfg.seed)
-        ds = ds.map(lambda a, b: (shift(a, training=True), b), deterministic=True)
+        ds = ds.map(lambda a, b: (shift(a, training=True), b))
     return ds.prefetch(2)
 
 

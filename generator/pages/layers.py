@@ -170,6 +170,11 @@ def _evidence(build, a: dict, m: int) -> list[str]:
     if a["status"][m] == "dead":
         lines.append("No test image and no start (pixel noise to long waves, with the pre-activation "
                      "objective to get past the ReLU) produces any activation: this map is dead.")
+    if a["status"][m] == "weak":
+        best = float(np.where(a["failed"][m], -np.inf, a["final"][m]).max())
+        lines.append(f"Weak: no start reached the best test image's mean activation ({best:.4g} against "
+                     f"{a['stat_best_test'][m]:.4g}). The map fires only faintly anywhere in the test set, "
+                     "and the curve shows the ascent touching it without holding it.")
     if a["failed"][m].any():
         lines.append(f"{int(a['failed'][m].sum())} start(s) failed: a NaN or infinity appeared in the ascent.")
     return lines

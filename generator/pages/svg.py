@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WIDTH, HEIGHT, PAD = 420, 160, 36
+WIDTH, HEIGHT, PAD = 440, 160, 48
 
 
 @dataclass

@@ -10,6 +10,7 @@ import numpy as np
 from ..config.core import DataConfig
 from .sources import candidate_sources, load_first, sample_source
 
+TITLES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 CLASS_NAMES = {
     "mnist": [str(d) for d in range(10)],
     "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -27,6 +28,10 @@ class Dataset:
     source: str
     source_path: str | None
     class_names: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.name]
 
     @property
     def mean(self) -> float:

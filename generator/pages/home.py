@@ -175,7 +175,7 @@ def versions() -> dict[str, str]:
 def model_card(build) -> ModelCard:
     info, ds = build.model_info, build.dataset
     curves = [CURVE_ACCURACY, CURVE_LOSS] if "accuracy" in (info.get("history") or {}) else []
-    return ModelCard(info["summary"], info["params"], ds.name, ds.source, info.get("train_size", len(ds.x_train)),
+    return ModelCard(info["summary"], info["params"], ds.title, ds.source, info.get("train_size", len(ds.x_train)),
                      len(ds.x_test), ds.class_names, info["mean"], info["std"], info.get("settings"),
                      info.get("trained_here", False), info.get("train_seconds"), info["test_accuracy"],
                      info["test_loss"], curves, build.cfg.seed)

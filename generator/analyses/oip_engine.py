@@ -372,16 +372,22 @@ class _Search:
             curve.append(act)
         return x, failed, tf.stack(curve)
 
-    def advance(self, n_steps: int, x, failed, first_step: int, **settings):
-        """n_steps steps, in calls of UNROLL steps and then single steps (two traces per shape)."""
+    def advance(self, n_steps: int, x, failed, first_step: int, best=None, **settings):
+        """n_steps steps, in calls of UNROLL steps and then single steps (two traces per shape).
+
+        With `best` = [pattern, value] per row, each call's result is measured without jitter and
+        kept where it beats the best so far: a barely alive map can flicker on and off under jitter
+        and blur, and the last step need not be the strongest pattern the ascent found.
+        """
         import tensorflow as tf
 
         curves = []
         done = 0
-        while done < n_steps:
-            unroll = UNROLL if n_steps - done >= UNROLL else 1
+        for unroll in _call_sizes(n_steps):
             x, failed, curve = self.compiled(unroll)(x, failed, first_step=tf.constant(first_step + done),
                                                      **settings)
+            if best is not None:
+                _keep_best(best, x, failed, self.measure(x, settings["maps"], settings["spatial"]))
             curves.append(curve)
             done += unroll
         return x, failed, tf.concat(curves, axis=0) if curves else None
@@ -462,7 +468,8 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
     Returns arrays shaped (M, S, ...) -- with `nodes` (a list of (i, j) positions), (M, N, S, ...):
     patterns, snapshots (K frames), curve (steps+1), final, failed, plus seconds, maps, nodes and
     snapshot_steps. curve[t] for t < steps is measured on the jittered input that step t+1 saw;
-    curve[steps] is `final`, measured without jitter.
+    curve[steps] is `final`: the strongest pattern found, measured without jitter every UNROLL steps
+    (`patterns` and the last snapshot are that pattern).
     """
     import tensorflow as tf
 
@@ -503,17 +510,19 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
         row_maps = tf.constant(rows["map"][source], tf.int32)
         spatial = tf.constant(rows["spatial"][source])
         failed = tf.zeros(len(index), tf.bool)
+        best = [x, search.measure(x, row_maps, spatial)]
         snaps, curves = [x.numpy()[..., 0]], []
         for a, b in zip(frames[:-1], frames[1:]):
             if b > a:
-                x, failed, curve = search.advance(int(b - a), x, failed, int(a), maps=row_maps,
+                x, failed, curve = search.advance(int(b - a), x, failed, int(a), best=best, maps=row_maps,
                                                   spatial=spatial, **settings)
                 curves.append(curve.numpy().T)
                 done += int(b - a)
                 if progress is not None:
                     progress(done, total)
             snaps.append(x.numpy()[..., 0])
-        final = search.measure(x, row_maps, spatial).numpy()
+        snaps[-1] = best[0].numpy()[..., 0]  # the pattern shown last is the one kept
+        final = best[1].numpy()
         keep = index < n_rows  # padding rows are dropped
         take = index[keep]
         result["patterns"][take] = snaps[-1][keep]
@@ -527,6 +536,31 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
     if nodes is not None:
         out["nodes"] = np.asarray(node_list, dtype=int).reshape(-1, 2)
     return out
+
+
+def _call_sizes(n_steps: int) -> list[int]:
+    """Steps per compiled call: UNROLL at a time, then single steps for the rest."""
+    full, rest = divmod(int(n_steps), UNROLL)
+    return [UNROLL] * full + [1] * rest
+
+
+def _checkpoints(frames: np.ndarray) -> set[int]:
+    """Step counts after which the engine measures and keeps the best (the end of each call)."""
+    points = set()
+    for a, b in zip(frames[:-1], frames[1:]):
+        for done in np.cumsum(_call_sizes(b - a)):
+            points.add(int(a + done))
+    return points
+
+
+def _keep_best(best: list, x, failed, value) -> None:
+    """Replace best = [patterns, values] row by row where `value` is as high and the row is sound."""
+    import tensorflow as tf
+
+    # Ties go to the later pattern, so a map that never wakes shows where its climb ended, not noise.
+    better = tf.logical_and(tf.logical_not(failed), value >= best[1])
+    best[0] = tf.where(better[:, None, None, None], x, best[0])
+    best[1] = tf.where(better, value, best[1])
 
 
 def _check_nodes(nodes, height: int, width: int, layer_name: str) -> list[tuple[int, int]]:
@@ -570,8 +604,8 @@ def naive_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
                maps: Sequence[int], steps: int) -> dict[str, np.ndarray]:
     """The seed's slow method, for benchmarks: eager, one map and one start at a time.
 
-    Same starts, jitter, blur, clipping and objective as layer_oips, so `final` (M, S) and
-    `patterns` (M, S, 28, 28) should agree with it up to float rounding.
+    Same starts, jitter, blur, clipping, objective and best-keeping checkpoints as layer_oips, so
+    `final` (M, S) and `patterns` (M, S, 28, 28) should agree with it up to float rounding.
     """
     import tensorflow as tf
 
@@ -595,9 +629,11 @@ def naive_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
 
     final = np.zeros((len(maps), n_starts), np.float32)
     patterns = np.zeros((len(maps), n_starts, SIDE, SIDE), np.float32)
+    checkpoints = _checkpoints(snapshot_steps(steps, int(cfg.snapshots)))
     for a, m in enumerate(maps):
         for s in range(n_starts):
             x = tf.constant(starts[a * n_starts + s][None])
+            best_x, best_v = x, float(values(x, int(m))[0])
             for t in range(steps):
                 shift = tf.random.stateless_uniform([2], seed=tf.constant([int(seed), t], tf.int64),
                                                     minval=-int(cfg.jitter), maxval=int(cfg.jitter) + 1,
@@ -613,8 +649,10 @@ def naive_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
                 if _blur_now(t, int(cfg.blur_every)):
                     x = _blur(x, blur_matrix)
                 x = tf.clip_by_value(x, lo, hi)
-            final[a, s] = float(values(x, int(m))[0])
-            patterns[a, s] = x.numpy()[0, ..., 0]
+                if t + 1 in checkpoints and (v := float(values(x, int(m))[0])) >= best_v:
+                    best_x, best_v = x, v
+            final[a, s] = best_v
+            patterns[a, s] = best_x.numpy()[0, ..., 0]
     return {"final": final, "patterns": patterns, "seconds": np.array(time.perf_counter() - began)}
 
 

@@ -15,7 +15,7 @@ from ..config import as_dict
 from ..errors import UserError
 from ..model.architecture import CONV_LAYERS
 
-NAME, VERSION = "oip", "1"
+NAME, VERSION = "oip", "3"
 STATUSES = ("ok", "weak", "dead", "failed")
 
 

@@ -169,7 +169,8 @@ def _evidence(build, a: dict, m: int) -> list[str]:
                  f"(noise scales {', '.join(str(s) for s in build.cfg.oip.noise_scales)} px): {finals}")
     if a["status"][m] == "dead":
         lines.append("No test image and no start (pixel noise to long waves, with the pre-activation "
-                     "objective to get past the ReLU) produces any activation: this map is dead.")
+                     "objective to get past the ReLU) produces any activation: this map is dead. The patterns "
+                     "below are where each start's climb of the pre-activation ended.")
     if a["status"][m] == "weak":
         best = float(np.where(a["failed"][m], -np.inf, a["final"][m]).max())
         lines.append(f"Weak: no start reached the best test image's mean activation ({best:.4g} against "

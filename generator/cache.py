@@ -25,6 +25,58 @@ def stable_hash(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def code_version(*modules: str) -> str:
+    """Hash of the named modules' source and of every generator module they import, anywhere in the
+    file and transitively, read from the source (not from what happens to be loaded), so a result is
+    redone whenever any code that made it changes, and only then."""
+    seen: set[str] = set()
+    stack = list(modules)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(_generator_imports(name) - seen)
+    digest = hashlib.sha256()
+    for name in sorted(seen):
+        digest.update(name.encode() + _source(name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _source(name: str) -> Path:
+    import importlib.util
+
+    return Path(importlib.util.find_spec(name).origin)
+
+
+def _generator_imports(name: str) -> set[str]:
+    import ast
+
+    path = _source(name)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return {m for m in found if m.startswith("generator") and _is_module(m)}
+
+
+def _is_module(name: str) -> bool:
+    """True for a generator module or package; False for a name imported from one (a function)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -113,7 +165,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
-
-
-def clear_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -36,20 +36,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter hides our own lines
+    # TF's C++ log (start-up notices, and spurious "NodeDef mentions attribute" errors from tf.data)
+    # would hide our own lines; failures still reach us as Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(argv)
     restore = _prepare_process()
     try:
         from .config import load_config
 
+        from .checks import check_config
+
         cfg = load_config(args.config)
+        if getattr(args, "data", None):  # a file named on the command line wins over data.path and the sample
+            cfg = replace(cfg, data=replace(cfg.data, path=str(Path(args.data).resolve()), sample=False))
+        check_config(cfg, ROOT)
         if args.command == "check":
             print(f"{args.config}: ok")
             return 0
         from .pipeline import build_site
-
-        if args.data:  # a file named on the command line wins over data.path and the bundled sample
-            cfg = replace(cfg, data=replace(cfg.data, path=str(Path(args.data).resolve()), sample=False))
 
         build_site(cfg, Path(args.out), ROOT, Path(args.cache) if args.cache else None)
         return 0

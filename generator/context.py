@@ -71,7 +71,3 @@ class Build:
         self.results[name] = artifact
         self.timings.append(Timing(name, time.perf_counter() - start, artifact.reused))
         return artifact
-
-
-def config_depends(cfg_section: Any) -> Any:
-    return as_dict(cfg_section)

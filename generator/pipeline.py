@@ -10,6 +10,7 @@ from . import render, site_writer
 from .cache import Store
 from .config import Config, config_hash
 from .context import Build, Timing
+from .checks import check_data
 from .data import load_dataset
 from .pages import home, urls
 from .pages.section import place_assets
@@ -25,8 +26,9 @@ SECTIONS = ["generator.pages.layers", "generator.pages.image_sets", "generator.p
 def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, log=print) -> Build:
     started = time.perf_counter()
     site_writer.check_output(out)
-    build = Build(cfg, root, Store(cache or root / "cache", log), _timed_data(cfg, root), log)
+    build = Build(cfg, root, Store(cache or root / "cache", log), load_dataset(cfg.data, root), log)
     build.started = started
+    check_data(cfg, len(build.dataset.x_test))
     from .model.training import obtain_model
 
     obtain_model(build)
@@ -35,13 +37,6 @@ def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, lo
     write_site(build, out)
     log(summary(build, out, time.perf_counter() - started))
     return build
-
-
-def _timed_data(cfg: Config, root: Path):
-    start = time.perf_counter()
-    dataset = load_dataset(cfg.data, root)
-    dataset.load_seconds = time.perf_counter() - start
-    return dataset
 
 
 def write_site(build: Build, out: Path) -> None:
@@ -56,8 +51,10 @@ def write_site(build: Build, out: Path) -> None:
         reused.append(place_assets(build, index, "generator.pages.home", staging))
         pages = index.pages(build) + [p for _, s in sections for p in s.pages(build)]
         render.copy_static(staging)
-        (staging / ".gitkeep").write_text("")
+        (staging / ".gitkeep").write_text("")  # site/ stays a tracked, empty folder in git
+        (staging / site_writer.MARKER).write_text("written by the cnn-gallery generator; replaced on rebuild\n")
         common = {"title": build.cfg.site.title, "config_hash": config_hash(build.cfg),
+                  "credit": build.dataset.credit,
                   "built": datetime.now().strftime("%Y-%m-%d %H:%M"),
                   "duration": f"{time.perf_counter() - build.started:.0f} s",
                   "nav": [("Index", urls.INDEX, "index")] + [e for _, s in sections if (e := s.nav_entry(build))]}

@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import UserError
 
 _RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths in one atomic step (Linux)
-MARKER = ".gitkeep"  # written into every site (pipeline.write_site) and left by `make clean`
+MARKER = ".cnn-gallery-site"  # written into every site by pipeline.write_site, and by nothing else
 
 
 def check_output(out: Path) -> None:
@@ -23,7 +23,8 @@ def check_output(out: Path) -> None:
         raise UserError(f"output folder {out} holds the current folder; name a folder of its own, e.g. --out site")
     if out.is_dir() and not _ours(out):
         raise UserError(f"output folder {out} has files this generator did not write (no {MARKER}); "
-                        f"it would be replaced by the site, so name a new or empty folder")
+                        f"it would be replaced by the site, so name a new or empty folder (or `make clean` "
+                        f"if it is a site from an older version)")
     parent = out.parent if out.parent != Path("") else Path(".")
     if not parent.is_dir():
         raise UserError(f"output folder's parent {parent} does not exist")
@@ -33,9 +34,9 @@ def check_output(out: Path) -> None:
 
 
 def _ours(out: Path) -> bool:
-    """Empty, or a site this generator wrote (every site and `make clean` leave the marker)."""
-    entries = os.listdir(out)
-    return not entries or MARKER in entries
+    """Empty (or holding just git's placeholder, as in a fresh clone), or a site this generator wrote."""
+    entries = set(os.listdir(out))
+    return entries <= {".gitkeep"} or MARKER in entries
 
 
 def _writable(folder: Path) -> bool:

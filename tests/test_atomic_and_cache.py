@@ -46,16 +46,6 @@ def summary(stdout: str) -> dict[str, bool]:
     return {part.split()[0]: part.endswith("(reused)") for part in parts}
 
 
-def oip_wired() -> bool:
-    from generator import pipeline
-
-    try:
-        import generator.analyses.oip_engine  # noqa: F401
-    except ImportError:
-        return False
-    return "generator.analyses.oip_stage" in pipeline.STAGES
-
-
 class Work:
     """A copy of the module's built site and cache, and a way to build into them."""
 
@@ -177,8 +167,6 @@ CHANGES = [
 
 @pytest.mark.parametrize("change, stage", [c[1:] for c in CHANGES], ids=[c[0] for c in CHANGES])
 def test_one_stage_setting_recomputes_only_that_stage(work, change, stage):
-    if stage == "oip-" and not oip_wired():
-        pytest.skip("the OIP stage is not wired into the pipeline yet (no oip_engine / not in STAGES)")
     stages = summary(work.build(change).stdout)
     if not any(name.startswith(stage) for name in stages):
         pytest.skip(f"no {stage} stage in this build")
@@ -269,8 +257,6 @@ def test_sigterm_while_training_exits_cleanly_and_keeps_the_site(work):
 
 
 def test_sigkill_in_the_oip_stage_keeps_the_site_and_reuses_finished_layers(work):
-    if not oip_wired():
-        pytest.skip("the OIP stage is not wired into the pipeline yet (no oip_engine / not in STAGES)")
     change = {"oip": {"layers": ["Conv2D_1", "Conv2D_2"], "steps": 16, "snapshots": 8}}
     before = snapshot(work.site)
     proc, lines = _start(["-m", "generator", *work.argv(change)], work.tmp)
@@ -334,11 +320,26 @@ def test_make_clean_removes_cache_and_site(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["site"] and os.listdir(tmp_path / "site") == [".gitkeep"]
 
 
+def test_a_folder_with_only_a_gitkeep_of_its_own_is_not_taken_for_a_site(tmp_path):
+    from generator.errors import UserError
+    from generator.site_writer import check_output
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / ".gitkeep").write_text("")
+    check_output(notes)  # git's placeholder alone: an empty folder, fine to build into
+    (notes / "thesis.txt").write_text("years of work")
+    with pytest.raises(UserError, match="did not write"):
+        check_output(notes)
+
+
 # --- the swap itself -----------------------------------------------------------------------------
 
 def _site(folder: Path, text: str) -> Path:
+    from generator.site_writer import MARKER
+
     folder.mkdir(parents=True)
-    (folder / ".gitkeep").write_text("")
+    (folder / MARKER).write_text("")
     (folder / "index.html").write_text(text)
     return folder
 

@@ -218,4 +218,4 @@ def test_without_oips_the_maps_most_active_on_test_images_dream(tiny):
 def test_explicit_maps_are_checked_and_kept_in_order(tiny):
     assert dreams.choose_maps(_fake_build(tiny, DreamsConfig(maps=[5, 2, 5])))[0] == [5, 2]
     with pytest.raises(UserError, match="maps 0 to 127, got 128"):
-        dreams.choose_maps(_fake_build(tiny, DreamsConfig(maps=[1, 128])))
+        dreams.check_config(DreamsConfig(maps=[1, 128]))  # checked with the config, before any work

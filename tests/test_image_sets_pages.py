@@ -15,6 +15,7 @@ from generator.config import Config
 from generator.config.activations import ActivationsConfig, ComparisonConfig, ImageSetConfig
 from generator.context import Build
 from generator.data.dataset import Dataset, standardize
+from generator.analyses.image_sets import validate_sets
 from generator.errors import UserError
 from generator.pages import image_sets as section
 from generator.pages import urls
@@ -218,16 +219,14 @@ def test_constructed_case_is_drawn_in_the_legend_colours(monkeypatch, tmp_path):
 def test_duplicate_comparison_is_a_user_error(tmp_path):
     cfg = ActivationsConfig(image_sets=[ImageSetConfig(name="A", indices=[0]), ImageSetConfig(name="B", indices=[1])],
                             comparisons=[ComparisonConfig(a="A", b="B"), ComparisonConfig(a="A", b="B")])
-    build = make_build(tmp_path, cfg, np.zeros((2, 28, 28), np.uint8), np.array([0, 1], np.uint8))
     with pytest.raises(UserError, match="a second time"):
-        image_set_stage.run(build)
+        validate_sets(cfg)  # part of the config check, before any work
 
 
 def test_image_listed_twice_is_a_user_error(tmp_path):
     cfg = ActivationsConfig(image_sets=[ImageSetConfig(name="A", indices=[1, 0, 1])])
-    build = make_build(tmp_path, cfg, np.zeros((2, 28, 28), np.uint8), np.array([0, 1], np.uint8))
     with pytest.raises(UserError, match="lists test image 1 more than once"):
-        image_set_stage.run(build)
+        validate_sets(cfg)
 
 
 def test_section_is_off_without_sets_and_map_links_need_the_gallery(tmp_path, monkeypatch):

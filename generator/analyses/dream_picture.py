@@ -35,6 +35,8 @@ def load_picture(name: str | None, size: int, root: Path) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = picture_path(name, root)
+    if path.is_dir():
+        raise UserError(f"dreams.picture: {path} is a folder, not a JPEG or PNG file")
     if not path.is_file():
         raise UserError(f"dreams.picture: no such file: {path}")
     try:
@@ -92,14 +94,6 @@ def split_detail(picture: np.ndarray, small: int | tuple[int, int]) -> tuple[np.
 def add_detail(small: np.ndarray, detail: np.ndarray) -> np.ndarray:
     """Scale a (dreamt) small picture up to the detail's size and add the detail back."""
     return resize(small, detail.shape) + detail
-
-
-def carve_round(small: np.ndarray, detail: np.ndarray, dream) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One round of pattern carving on one picture: `dream` maps the small picture to its dreamt
-    version; returns (dreamt small picture, its upscaled copy, upscaled + detail)."""
-    dreamt = dream(small)
-    up = resize(dreamt, detail.shape)
-    return dreamt, up, up + detail
 
 
 def random_offsets(rounds: int, seed: int, tile: int = TILE) -> np.ndarray:

@@ -19,13 +19,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..cache import Artifact
+from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
-from ..model.architecture import CONV_LAYERS
+from ..model.architecture import CHANNELS, CONV_LAYERS
 from . import dream_picture as dp
+from .oip_stage import best_final, best_start, stage_name
 
-NAME, VERSION = "dreams", "2"
+NAME = "dreams"
 FEATURE_LAYERS = ["Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3"]
 
 
@@ -37,14 +38,10 @@ def run(build) -> Artifact | None:
         return None
     check_config(cfg)
     picture = dp.load_picture(cfg.picture, cfg.picture_size, build.root)
-    oip = build.results.get(oip_name(cfg.layer))
+    oip = build.results.get(stage_name(cfg.layer))
     depends = [as_dict(cfg), as_dict(build.cfg.oip), build.cfg.seed, dp.picture_hash(picture),
                oip.key if oip is not None else None]
-    return build.stage(NAME, VERSION, depends, lambda: _compute(build, picture))
-
-
-def oip_name(layer: str) -> str:
-    return f"oip-{layer.lower()}"
+    return build.stage(NAME, code_version(__name__), depends, lambda: _compute(build, picture))
 
 
 def check_config(cfg) -> None:
@@ -57,13 +54,28 @@ def check_config(cfg) -> None:
             if layer not in FEATURE_LAYERS:
                 raise UserError(f"dreams.layer_dreams[{i}].layers: unknown layer {layer!r} "
                                 f"(choose from {', '.join(FEATURE_LAYERS)})")
-    names = [dream_name(d, i) for i, d in enumerate(cfg.layer_dreams)]
-    if len(set(names)) != len(names):
-        raise UserError("dreams.layer_dreams: two layer dreams have the same name")
+    seen: dict[str, str] = {}
+    for i, d in enumerate(cfg.layer_dreams):
+        name, key = dream_name(d, i), dream_slug(dream_name(d, i))
+        if key in seen:
+            raise UserError(f"dreams.layer_dreams: '{seen[key]}' and '{name}' would share the page "
+                            f"'{key}.html'; give them distinct names")
+        seen[key] = name
+    if cfg.maps is not None:
+        n_maps = CHANNELS[cfg.layer]
+        bad = [m for m in cfg.maps if m >= n_maps]
+        if bad:
+            raise UserError(f"dreams.maps: {cfg.layer} has maps 0 to {n_maps - 1}, got {bad[0]}")
 
 
 def dream_name(d, i: int) -> str:
     return d.name or "+".join(d.layers) or f"dream {i + 1}"
+
+
+def dream_slug(name: str) -> str:
+    """The page name of a layer dream (two names that clean up alike would collide)."""
+    clean = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    return f"layer-{clean or 'dream'}"
 
 
 def _compute(build, picture: np.ndarray) -> Artifact:
@@ -84,7 +96,7 @@ def _compute(build, picture: np.ndarray) -> Artifact:
         meta["carve_rows"] = len(maps)
         build.log(f"[dreams] carved {len(maps)} maps × {cfg.rounds} rounds in one batch per round: "
                   f"{carving['seconds']:.1f} s")
-        oip = build.results.get(oip_name(cfg.layer))
+        oip = build.results.get(stage_name(cfg.layer))
         if oip is not None:
             change = carving["small"][:, -1] - carving["start"][:, 0]
             arrays["carve_match"] = match_matrix(change, best_oips(oip.arrays, maps)).astype(np.float32)
@@ -134,14 +146,11 @@ def choose_maps(build) -> tuple[list[int], str]:
     the best start, dead and failed maps left out); without OIPs for the layer, the maps with the
     largest mean activation over the test images."""
     cfg = build.cfg.dreams
-    n_maps = int(build.model.get_layer(cfg.layer).output.shape[-1])
-    if cfg.maps is not None:
-        bad = [m for m in cfg.maps if m >= n_maps]
-        if bad:
-            raise UserError(f"dreams.maps: {cfg.layer} has maps 0 to {n_maps - 1}, got {bad[0]}")
+    n_maps = CHANNELS[cfg.layer]
+    if cfg.maps is not None:  # ranges were checked with the config
         return list(dict.fromkeys(int(m) for m in cfg.maps)), "chosen in the config"
     count = min(cfg.count, n_maps)
-    art = build.results.get(oip_name(cfg.layer))
+    art = build.results.get(stage_name(cfg.layer))
     if art is not None:
         return strongest_oips(art.arrays, count), (
             f"the {count} maps with the strongest OIPs (largest mean activation of the best start; "
@@ -153,7 +162,7 @@ def choose_maps(build) -> tuple[list[int], str]:
 
 
 def strongest_oips(arrays: dict, count: int) -> list[int]:
-    final = np.where(arrays["failed"], -np.inf, arrays["final"]).max(axis=1)
+    final = best_final(arrays["final"], arrays["failed"])
     usable = np.isin(arrays["status"], ["ok", "weak"]) & np.isfinite(final)
     order = [int(m) for m in np.argsort(-final, kind="stable") if usable[m]]
     return order[:count]
@@ -171,7 +180,7 @@ def _call(sub, x: np.ndarray) -> np.ndarray:
 
 def best_oips(arrays: dict, maps: list[int]) -> np.ndarray:
     """Each map's OIP from its strongest start, (maps, 28, 28)."""
-    best = np.where(arrays["failed"], -np.inf, arrays["final"]).argmax(axis=1)
+    best = best_start(arrays["final"], arrays["failed"])
     return np.stack([arrays["patterns"][m, best[m]] for m in maps])
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cache import Artifact
+from ..cache import Artifact, code_version
 from . import confusion
 
-NAME, VERSION = "evaluation", "1"
+NAME = "evaluation"
 
 
 def run(build) -> Artifact:
-    return build.stage(NAME, VERSION, {}, lambda: _compute(build))
+    return build.stage(NAME, code_version(__name__), {}, lambda: _compute(build))
 
 
 def _compute(build) -> Artifact:

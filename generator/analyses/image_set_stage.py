@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cache import Artifact
+from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..data.dataset import standardize
-from ..errors import UserError
 from .activations import layer_activations
 from .compare import compare_sets
-from .image_sets import display_title, resolve_set, slug, validate_sets
+from .image_sets import display_title, resolve_set, slug
 
-NAME, VERSION = "activations", "1"
+NAME = "activations"
 MASKS = ("only_a", "only_b", "common")
 
 
@@ -30,25 +29,7 @@ def depends(cfg) -> dict:
 
 
 def run(build) -> Artifact:
-    validate_sets(build.cfg.activations)  # a bad set fails before anything is computed
-    _check_pairs(build.cfg.activations)
-    return build.stage(NAME, VERSION, depends(build.cfg), lambda: _compute(build))
-
-
-def _check_pairs(acfg) -> None:
-    """What validate_sets leaves open: an image listed twice in a set, a comparison made twice."""
-    for set_cfg in acfg.image_sets:
-        indices = list(set_cfg.indices or [])
-        twice = sorted({i for i in indices if indices.count(i) > 1})
-        if twice:
-            raise UserError(f"image set '{set_cfg.name}': lists test image {twice[0]} more than once")
-    seen = set()
-    for position, comparison in enumerate(acfg.comparisons):
-        pair = (slug(comparison.a), slug(comparison.b))
-        if pair in seen:
-            raise UserError(f"activations.comparisons[{position}]: compares '{comparison.a}' with "
-                            f"'{comparison.b}' a second time")
-        seen.add(pair)
+    return build.stage(NAME, code_version(__name__), depends(build.cfg), lambda: _compute(build))
 
 
 def set_key(set_slug: str, what: str) -> str:

@@ -41,6 +41,23 @@ def validate_sets(cfg: ActivationsConfig) -> None:
         _check_slug(set_cfg.name, seen_slugs)
         _check_selection(set_cfg)
     _check_comparisons(cfg, seen_names)
+    _check_pairs(cfg)
+
+
+def _check_pairs(acfg) -> None:
+    """What validate_sets leaves open: an image listed twice in a set, a comparison made twice."""
+    for set_cfg in acfg.image_sets:
+        indices = list(set_cfg.indices or [])
+        twice = sorted({i for i in indices if indices.count(i) > 1})
+        if twice:
+            raise UserError(f"image set '{set_cfg.name}': lists test image {twice[0]} more than once")
+    seen = set()
+    for position, comparison in enumerate(acfg.comparisons):
+        pair = (slug(comparison.a), slug(comparison.b))
+        if pair in seen:
+            raise UserError(f"activations.comparisons[{position}]: compares '{comparison.a}' with "
+                            f"'{comparison.b}' a second time")
+        seen.add(pair)
 
 
 def _check_name(name: str, position: int, seen: set[str]) -> None:
@@ -101,6 +118,13 @@ def resolve_set(set_cfg: ImageSetConfig, probs: np.ndarray | None, labels: np.nd
     if chosen.size == 0:
         raise UserError(f"image set '{set_cfg.name}': {_empty_reason(set_cfg.rule)}")
     return chosen[: set_cfg.rule.count].astype(np.int64)
+
+
+def check_indices(cfg: ActivationsConfig, n_test: int) -> None:
+    """Explicit test-image numbers must exist in the data set (checked as soon as it is loaded)."""
+    for set_cfg in cfg.image_sets:
+        if set_cfg.indices is not None:
+            _checked_indices(set_cfg.name, set_cfg.indices, n_test)
 
 
 def _checked_indices(name: str, indices, n_test: int) -> np.ndarray:

@@ -10,25 +10,36 @@ import sys
 
 import numpy as np
 
-from ..cache import Artifact
+from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
-from ..model.architecture import CONV_LAYERS
+from ..model.architecture import CONV_LAYERS, SIDES
 
-NAME, VERSION = "oip", "3"
+NAME = "oip"
 STATUSES = ("ok", "weak", "dead", "failed")
+
+
+def check_config(cfg) -> None:
+    for layer in cfg.layers:
+        if layer not in CONV_LAYERS:
+            raise UserError(f"oip.layers: unknown layer {layer!r} (choose from {', '.join(CONV_LAYERS)})")
 
 
 def run(build) -> dict[str, Artifact]:
     cfg = build.cfg.oip
-    for layer in cfg.layers:
-        if layer not in CONV_LAYERS:
-            raise UserError(f"oip.layers: unknown layer {layer!r} (choose from {', '.join(CONV_LAYERS)})")
-    # Each layer's key leaves out the list of layers, so adding a layer does not redo the others.
-    settings = {k: v for k, v in as_dict(cfg).items() if k != "layers"}
-    return {layer: build.stage(f"{NAME}-{layer.lower()}", VERSION, [settings, build.cfg.seed, layer],
+    version = code_version(__name__)
+    return {layer: build.stage(stage_name(layer), version, [_settings(cfg, layer), build.cfg.seed, layer],
                                lambda layer=layer: _compute(build, layer))
             for layer in cfg.layers}
+
+
+def _settings(cfg, layer: str) -> dict:
+    """What one layer's result depends on: not the list of layers (adding one must not redo the
+    others), and the node settings only for layers small enough to get node-level OIPs."""
+    settings = {k: v for k, v in as_dict(cfg).items() if k != "layers"}
+    if SIDES[layer] > cfg.node_max_side:
+        settings.pop("node_max_side"), settings.pop("node_steps")
+    return settings
 
 
 def _compute(build, layer: str) -> Artifact:
@@ -63,10 +74,20 @@ def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:
             "node_failed": res["failed"][:, :, 0].reshape(n_maps, side, side)}
 
 
+def best_final(final: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """Each map's strongest final activation over its starts, ignoring failed starts (-inf if all)."""
+    return np.where(failed, -np.inf, final).max(axis=-1)
+
+
+def best_start(final: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """Index of each map's strongest start, ignoring failed starts."""
+    return np.where(failed, -np.inf, final).argmax(axis=-1)
+
+
 def map_status(alive: np.ndarray, final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) -> np.ndarray:
     """ok: an OIP at least as strong as the best test image; weak: below it; dead: silent for every
     test image and every start; failed: every start broke (NaN or infinity)."""
-    best = np.where(failed, -np.inf, final).max(axis=1)
+    best = best_final(final, failed)
     status = np.where(best >= best_test, "ok", "weak").astype("<U6")
     status[~alive & ~(best > 0)] = "dead"
     status[failed.all(axis=1)] = "failed"
@@ -74,10 +95,17 @@ def map_status(alive: np.ndarray, final: np.ndarray, failed: np.ndarray, best_te
 
 
 def super_ratio(final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) -> np.ndarray:
-    """Best OIP's mean activation over the best test image's (inf when no test image activates it)."""
-    best = np.where(failed, -np.inf, final).max(axis=1)
+    """Best OIP's mean activation over the best test image's: inf when no test image activates the
+    map but the ascent does, NaN when every start failed (there is no pattern to compare)."""
+    best = best_final(final, failed)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(best_test > 0, best / best_test, np.where(best > 0, np.inf, 0.0))
+        ratio = np.where(best_test > 0, best / best_test, np.where(best > 0, np.inf, 0.0))
+    return np.where(np.isneginf(best), np.nan, ratio)
+
+
+def stage_name(layer: str) -> str:
+    """The results key (and cache folder) of one layer's OIPs."""
+    return f"{NAME}-{layer.lower()}"
 
 
 def _progress(label: str):

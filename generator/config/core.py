@@ -36,6 +36,4 @@ class ModelConfig:
 @dataclass(frozen=True)
 class SiteConfig:
     title: str = "Inside a simple CNN"
-    # Thumbnails are upscaled with nearest-neighbour by this factor so they stay sharp and tiny.
-    thumb_scale: int = bounded(3, min=1, max=16)
     misclassified_limit: int = bounded(400, min=0, max=10000)

@@ -14,7 +14,7 @@ class OIPConfig:
     layers: list[str] = bounded(CONV_LAYERS)
     steps: int = bounded(256, min=0, max=10000)
     # One random start per entry: the noise's length scale in pixels (1 = pixel noise, 7 = long waves).
-    noise_scales: list[int] = bounded([1, 3, 7, 14], min=1, max=28)
+    noise_scales: list[int] = bounded([1, 3, 7, 14], min=1, max=28, min_len=1)
     step_size: float = bounded(0.05, min=0.0, max=10.0)
     jitter: int = bounded(1, min=0, max=6)
     blur_sigma: float = bounded(0.5, min=0.0, max=5.0)

@@ -6,6 +6,7 @@ Errors name the full dotted key, e.g. `oip.steps: must be >= 1, got -3`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -18,9 +19,9 @@ class ConfigError(UserError):
 
 
 def bounded(default: Any, *, min: float | None = None, max: float | None = None,
-            choices: tuple | None = None, doc: str = "") -> Any:
-    """A dataclass field with range or choice limits checked at load time."""
-    meta = {"min": min, "max": max, "choices": choices, "doc": doc}
+            choices: tuple | None = None, min_len: int | None = None, doc: str = "") -> Any:
+    """A dataclass field with range, choice or (for lists) length limits checked at load time."""
+    meta = {"min": min, "max": max, "choices": choices, "min_len": min_len, "doc": doc}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -96,6 +97,8 @@ def _scalar(tp: Any, value: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {_kind(value)}")
+        if not math.isfinite(value):  # YAML's .nan and .inf would slip past every range check
+            raise ConfigError(f"{key}: must be a finite number, got {value}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -105,6 +108,8 @@ def _scalar(tp: Any, value: Any, key: str) -> Any:
 
 
 def _check_limits(value: Any, meta: Any, key: str) -> Any:
+    if meta.get("min_len") and isinstance(value, (list, tuple)) and len(value) < meta["min_len"]:
+        raise ConfigError(f"{key}: needs at least {meta['min_len']} entr{'y' if meta['min_len'] == 1 else 'ies'}")
     items = value if isinstance(value, (list, tuple)) else [value]
     for v in items:
         if not isinstance(v, (int, float, str)) or isinstance(v, bool):

@@ -11,6 +11,10 @@ from ..config.core import DataConfig
 from .sources import candidate_sources, load_first, sample_source
 
 TITLES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+CREDITS = {  # shown on every page that shows the images
+    "mnist": "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0).",
+    "fashion": "Fashion-MNIST by Han Xiao, Kashif Rasul and Roland Vollgraf, Zalando Research (MIT licence).",
+}
 CLASS_NAMES = {
     "mnist": [str(d) for d in range(10)],
     "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -32,6 +36,10 @@ class Dataset:
     @property
     def title(self) -> str:
         return TITLES[self.name]
+
+    @property
+    def credit(self) -> str:
+        return CREDITS[self.name]
 
     @property
     def mean(self) -> float:

@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import imaging
 from ..analyses import dream_picture as dp
-from ..analyses.dreams import NAME, dream_name, oip_name
+from ..analyses.dreams import NAME, dream_name, dream_slug
+from ..analyses.oip_stage import best_start, stage_name
 from . import urls
 from .model import Link, Page, chain
 from .section import Card, Section
@@ -79,8 +80,7 @@ class IndexData:
 
 def slug(kind: str, layer: str | None = None, m: int | None = None, name: str = "") -> str:
     if kind == "layer":
-        clean = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
-        return f"layer-{clean or 'dream'}"
+        return dream_slug(name)
     return f"{kind}-{urls.layer_slug(layer)}-map-{m:03d}"
 
 
@@ -106,13 +106,13 @@ def enabled(build) -> bool:
 
 
 def _oip_arrays(build, layer: str):
-    art = build.results.get(oip_name(layer))
+    art = build.results.get(stage_name(layer))
     return art.arrays if art is not None else None
 
 
 def depends(build):
     art = _art(build)
-    oip = build.results.get(oip_name(art.meta["layer"]))
+    oip = build.results.get(stage_name(art.meta["layer"]))
     return [art.key, oip.key if oip is not None else None, build.mean, build.std]
 
 
@@ -222,7 +222,7 @@ def _draw_oip(build, out: Path, layer: str, m: int, oips: dict) -> None:
     """The map's strongest OIP in the OIP gallery's two views, to set beside its dreams."""
     from ..data.dataset import unstandardize
 
-    best = int(np.where(oips["failed"][m], -np.inf, oips["final"][m]).argmax())
+    best = int(best_start(oips["final"][m], oips["failed"][m]))
     pattern = unstandardize(oips["patterns"][m, best], build.mean, build.std).astype(np.float64)
     imaging.save_array_png(out / oip_asset(layer, m, "best"), pattern, "viridis", scale=6)
     imaging.save_png(out / oip_asset(layer, m, "bestc"), _gray_rgb(imaging.contrast(pattern)), scale=6)

@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
+from ..analyses.oip_stage import stage_name
 from ..config import as_dict, config_hash
 from . import urls
 from .model import Link, Page
-from .section import Card, Section, source_version
+from ..cache import code_version
+from .section import Card, Section
 
 CURVE_ACCURACY = "img/model/accuracy.png"
 CURVE_LOSS = "img/model/loss.png"
@@ -99,7 +101,7 @@ def _gallery(build) -> list:
     layers = _in_build(build, LAYERS_MODULE)
     if layers is None:
         return []
-    return [layers.layer_data(build, layer, build.results[f"oip-{layer.lower()}"].arrays)
+    return [layers.layer_data(build, layer, build.results[stage_name(layer)].arrays)
             for layer in build.cfg.oip.layers]
 
 
@@ -108,11 +110,11 @@ def search_entries(build) -> list[dict]:
     layers = _in_build(build, LAYERS_MODULE)
     entries = []
     for data in _gallery(build):
-        side = build.results[f"oip-{data.layer.lower()}"].arrays["patterns"].shape[-1]
-        size = int(side * getattr(layers, "THUMB_SCALE", 3))
+        side = build.results[stage_name(data.layer)].arrays["patterns"].shape[-1]
+        size = int(side * layers.THUMB_SCALE)
         for m in data.maps:
             entries.append({"l": m.layer, "m": m.index, "s": m.status,
-                            "r": None if np.isinf(m.ratio) else round(float(m.ratio), 4),
+                            "r": round(float(m.ratio), 4) if np.isfinite(m.ratio) else None,
                             "rt": m.ratio_text, "u": m.url, "t": m.thumb, "w": size, "h": size})
     return entries
 
@@ -121,14 +123,14 @@ def search_script(entries: list[dict]) -> str:
     """The filter's index as a script (loaded with <script src>, so it works from file://)."""
     rows = ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in entries)
     return ("// Every map of the OIP gallery, for the filter on the index (generated; not fetched, so it\n"
-            "// works from file://). l layer, m map, s status, r ratio (null: infinite), u page, t thumbnail.\n"
+            "// works from file://). l layer, m map, s status, r ratio (null: infinite, or none when every start failed), u page, t thumbnail.\n"
             f"window.GALLERY_INDEX = [\n{rows}\n];\n").replace("</", "<\\/")
 
 
 def glances(build) -> list[LayerGlance]:
     out = []
     for data in _gallery(build):
-        ratios = np.array([m.ratio for m in data.maps if m.status != "dead"], dtype=float)
+        ratios = np.array([m.ratio for m in data.maps if m.status not in ("dead", "failed")], dtype=float)
         c = data.counts
         median = float(np.median(ratios)) if len(ratios) else float("nan")
         out.append(LayerGlance(data.layer, urls.layer(data.layer), len(data.maps), len(data.maps) - c["dead"],
@@ -140,11 +142,11 @@ def glances(build) -> list[LayerGlance]:
 # ---- the section -------------------------------------------------------------------------------
 
 def depends(build):
-    gallery = [build.results[f"oip-{layer.lower()}"].key for layer in build.cfg.oip.layers
-               if f"oip-{layer.lower()}" in build.results]
+    gallery = [build.results[stage_name(layer)].key for layer in build.cfg.oip.layers
+               if stage_name(layer) in build.results]
     return [build.model_info.get("history"), build.weights_hash, gallery,
-            source_version("generator.pages.urls"), bool(_in_build(build, LAYERS_MODULE)),
-            source_version(LAYERS_MODULE) if _in_build(build, LAYERS_MODULE) else None]
+            bool(_in_build(build, LAYERS_MODULE)),
+            code_version(LAYERS_MODULE) if _in_build(build, LAYERS_MODULE) else None]
 
 
 def draw(build, out: Path) -> None:

@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
-from ..analyses.oip_stage import STATUSES, super_ratio
+from ..analyses.oip_stage import STATUSES, best_final, best_start, stage_name, super_ratio
 from ..data.dataset import unstandardize
 from . import svg, urls
 from .model import Link, Page, chain
 from .section import Card, Section
 from .testimages import draw_test_images
+
+THUMB_SCALE = 3  # layer-page thumbnails: 28 px patterns shown at 84 px, pixelated
 
 
 
@@ -38,6 +40,7 @@ class LayerData:
     steps: int
     live_ok_share: float | None
     tabs: list[Link] = field(default_factory=list)
+    thumb_scale: int = THUMB_SCALE
 
 
 @dataclass
@@ -82,7 +85,7 @@ class MapData:
 
 
 def _arts(build) -> dict:
-    return {layer: build.results[f"oip-{layer.lower()}"] for layer in build.cfg.oip.layers}
+    return {layer: build.results[stage_name(layer)] for layer in build.cfg.oip.layers}
 
 
 def enabled(build) -> bool:
@@ -135,11 +138,11 @@ def _data_url(layer: str, m: int, what: str) -> str:
 
 
 def _best_start(a: dict) -> np.ndarray:
-    return np.where(a["failed"], -np.inf, a["final"]).argmax(axis=1)
+    return best_start(a["final"], a["failed"])
 
 
 def _ratio_text(r: float) -> str:
-    return "∞" if np.isinf(r) else f"{r:.2f}"
+    return "—" if np.isnan(r) else "∞" if np.isinf(r) else f"{r:.2f}"
 
 
 def _cards(layer: str, a: dict) -> list[MapCard]:
@@ -157,7 +160,7 @@ def layer_data(build, layer: str, a: dict) -> LayerData:
     counts = {s: int((a["status"] == s).sum()) for s in STATUSES}
     live = a["stat_alive"]
     live_ok = float(np.mean([c.ratio >= 1 for c, alive in zip(cards, live) if alive])) if live.any() else None
-    return LayerData(layer, cards, counts, float(build.results[f"oip-{layer.lower()}"].meta["seconds"]),
+    return LayerData(layer, cards, counts, float(build.results[stage_name(layer)].meta["seconds"]),
                      a["final"].shape[1], build.cfg.oip.steps, live_ok)
 
 
@@ -172,7 +175,7 @@ def _evidence(build, a: dict, m: int) -> list[str]:
                      "objective to get past the ReLU) produces any activation: this map is dead. The patterns "
                      "below are where each start's climb of the pre-activation ended.")
     if a["status"][m] == "weak":
-        best = float(np.where(a["failed"][m], -np.inf, a["final"][m]).max())
+        best = float(best_final(a["final"][m], a["failed"][m]))
         lines.append(f"Weak: no start reached the best test image's mean activation ({best:.4g} against "
                      f"{a['stat_best_test'][m]:.4g}). The map fires only faintly anywhere in the test set, "
                      "and the curve shows the ascent touching it without holding it.")

@@ -1,21 +1,19 @@
 """A section of the site: pictures it draws (cached) and pages it describes.
 
 Drawing is the slow part of a rebuild, so a section's pictures are kept in the cache under a key of
-what they depend on, plus the source of the section and of the imaging module; an unchanged section
+what they depend on, plus the source of the section and of every generator module it uses; an unchanged section
 is hard-linked into the new site instead of drawn again.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..cache import stable_hash
+from ..cache import code_version, stable_hash
 from .model import Page
 
 
@@ -44,16 +42,9 @@ class Section:
         return (*entry, self.name) if entry else None
 
 
-def source_version(*modules: str) -> str:
-    digest = hashlib.sha256()
-    for name in modules:
-        digest.update(Path(sys.modules[name].__file__).read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def place_assets(build, section: Section, module: str, staging: Path) -> bool:
     """Draw (or reuse) the section's pictures and link them into the staged site; True if reused."""
-    key = stable_hash(section.name, source_version(module, "generator.imaging"), section.depends(build))
+    key = stable_hash(section.name, code_version(module), section.depends(build))
     folder = build.store.root / "assets" / section.name / key
     reused = (folder / ".complete").exists()
     if not reused:

@@ -52,8 +52,23 @@ def recover(out: Path) -> None:
         newest = max(old, key=lambda p: p.stat().st_mtime)
         os.rename(newest, out)
         old.remove(newest)
-    for leftover in old + list(out.parent.glob(f".{out.name}.new-*")):
+    staged = [p for p in out.parent.glob(f".{out.name}.new-*") if not _running(p)]
+    for leftover in old + staged:
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(staging: Path) -> bool:
+    """Whether the build that owns a staging folder (named after its process id) is still running."""
+    pid = staging.name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def staging_folder(out: Path) -> Path:

@@ -37,7 +37,9 @@ def candidate_sources(dataset: str, config_path: str | None, project_root: Path)
         return [Source("config file", path, lambda: read_arrays(path))]
     name = "mnist" if dataset == "mnist" else "fashion-mnist"
     data_dir = project_root / "data"
-    for path in (data_dir / f"{name}.npz", data_dir / name, data_dir):
+    # IDX files lying loose in data/ count as MNIST only: Fashion-MNIST's files have the same names.
+    loose = (data_dir,) if dataset == "mnist" else ()
+    for path in (data_dir / f"{name}.npz", data_dir / name, *loose):
         if is_dataset(path):
             found.append(Source("project data/ folder", path, lambda p=path: read_arrays(p)))
             break

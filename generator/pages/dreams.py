@@ -6,7 +6,6 @@ its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from ..analyses.dreams import NAME, dream_name, dream_slug
 from ..analyses.oip_stage import best_start, stage_name
 from . import urls
 from .model import Link, Page, chain
-from .section import Card, Section
+from .section import Card, Section, in_build
 
 PATTERN_PX = 168          # the dreamt small picture is shown about this wide (nearest-neighbour)
 THUMB_PX = 128
@@ -118,15 +117,7 @@ def depends(build):
 
 def map_pages_linked(build, layer: str) -> bool:
     """Whether the OIP gallery is part of this build and has a page for the layer's maps."""
-    from .. import pipeline
-
-    module = "generator.pages.layers"
-    if module not in pipeline.SECTIONS or layer not in build.cfg.oip.layers:
-        return False
-    try:
-        return bool(importlib.import_module(module).SECTION.enabled(build))
-    except Exception:  # a half-written gallery must not break this section
-        return False
+    return layer in build.cfg.oip.layers and in_build(build, "generator.pages.layers") is not None
 
 
 def _entries(build) -> list[tuple[str, int | None, int | None, str]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import platform
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from ..config import as_dict, config_hash
 from . import urls
 from .model import Link, Page
 from ..cache import code_version
-from .section import Card, Section
+from .section import Card, Section, in_build
 
 CURVE_ACCURACY = "img/model/accuracy.png"
 CURVE_LOSS = "img/model/loss.png"
@@ -86,19 +85,9 @@ class HomeData:
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
 
-def _in_build(build, module: str):
-    """The section module when it is part of this build and enabled, else None."""
-    from .. import pipeline
-
-    if module not in pipeline.SECTIONS:
-        return None
-    section = importlib.import_module(module)
-    return section if section.SECTION.enabled(build) else None
-
-
 def _gallery(build) -> list:
     """LayerData of every OIP layer (generator.pages.layers), or [] when the build has no gallery."""
-    layers = _in_build(build, LAYERS_MODULE)
+    layers = in_build(build, LAYERS_MODULE)
     if layers is None:
         return []
     return [layers.layer_data(build, layer, build.results[stage_name(layer)].arrays)
@@ -107,7 +96,7 @@ def _gallery(build) -> list:
 
 def search_entries(build) -> list[dict]:
     """Every map of every layer, for the index's filter: layer, map, status, ratio, page and thumbnail."""
-    layers = _in_build(build, LAYERS_MODULE)
+    layers = in_build(build, LAYERS_MODULE)
     entries = []
     for data in _gallery(build):
         side = build.results[stage_name(data.layer)].arrays["patterns"].shape[-1]
@@ -145,8 +134,8 @@ def depends(build):
     gallery = [build.results[stage_name(layer)].key for layer in build.cfg.oip.layers
                if stage_name(layer) in build.results]
     return [build.model_info.get("history"), build.weights_hash, gallery,
-            bool(_in_build(build, LAYERS_MODULE)),
-            code_version(LAYERS_MODULE) if _in_build(build, LAYERS_MODULE) else None]
+            bool(in_build(build, LAYERS_MODULE)),
+            code_version(LAYERS_MODULE) if in_build(build, LAYERS_MODULE) else None]
 
 
 def draw(build, out: Path) -> None:
@@ -188,7 +177,7 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
     out = [Figure(f"{100 * card.test_accuracy:.2f} %", f"test accuracy on {card.test_size:,} images", "#model")]
     if "evaluation" in build.results:
         wrong = len(build.results["evaluation"].arrays["misclassified"])
-        linked = _in_build(build, "generator.pages.confusion") is not None
+        linked = in_build(build, "generator.pages.confusion") is not None
         out.append(Figure(f"{wrong:,}", "misclassified test images", urls.CONFUSION if linked else None))
     out.append(Figure(f"{card.params:,}", f"parameters in {len(card.summary)} layers", "#model"))
     if rows:
@@ -204,8 +193,9 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
 def explore(build) -> list[Link]:
     """Links to the pages a visitor may want next, beyond the header tabs: layers and comparisons."""
     links = [Link(layer, urls.layer(layer)) for layer in build.cfg.oip.layers] if _gallery(build) else []
-    if _in_build(build, SETS_MODULE) is not None:
-        meta = build.results[importlib.import_module(SETS_MODULE).NAME].meta
+    sets = in_build(build, SETS_MODULE)
+    if sets is not None:
+        meta = build.results[sets.NAME].meta
         titles = {s["name"]: s["title"] for s in meta.get("sets", [])}
         links += [Link(f"{titles.get(c['a'], c['a'])} vs {titles.get(c['b'], c['b'])}",
                        urls.comparison(c["a_slug"], c["b_slug"])) for c in meta.get("comparisons", [])]

@@ -5,7 +5,6 @@ on any page - a set, one image, a comparison - equal colours mean equal activati
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from ..analyses.activations import grid_layout, layer_scales, layer_stats, merge
 from ..analyses.image_set_stage import MASKS, NAME, cmp_key, set_key
 from . import urls
 from .model import Link, Page, chain
-from .section import Card, Section
+from .section import Card, Section, in_build
 from .testimages import draw_test_images
 
 INPUT_SCALE = 6          # 28 px -> 168 px
@@ -399,15 +398,7 @@ def _title(art, name: str) -> str:
 
 def layers_linked(build) -> bool:
     """Whether the OIP gallery (section 'layers') is part of this build, so map links resolve."""
-    from .. import pipeline
-
-    module = "generator.pages.layers"
-    if module not in pipeline.SECTIONS:
-        return False
-    try:
-        return bool(importlib.import_module(module).SECTION.enabled(build))
-    except Exception:  # a half-written gallery must not break this section
-        return False
+    return in_build(build, "generator.pages.layers") is not None
 
 
 def comparison_views(build, sets: list[SetView], layers: list[LayerView]) -> list[ComparisonView]:

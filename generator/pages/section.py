@@ -42,6 +42,19 @@ class Section:
         return (*entry, self.name) if entry else None
 
 
+def in_build(build, module: str):
+    """The section module when it is part of this build and enabled, else None (so pages link to
+    another section's pages only when those pages are written)."""
+    import importlib
+
+    from .. import pipeline
+
+    if module not in pipeline.SECTIONS:
+        return None
+    section = importlib.import_module(module)
+    return section if section.SECTION.enabled(build) else None
+
+
 def place_assets(build, section: Section, module: str, staging: Path) -> bool:
     """Draw (or reuse) the section's pictures and link them into the staged site; True if reused."""
     key = stable_hash(section.name, code_version(module), section.depends(build))

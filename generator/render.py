@@ -48,7 +48,10 @@ def environment(images: ImageIndex) -> Environment:
 
 @pass_context
 def _rel(context, url: str) -> str:
-    """A root-relative URL as seen from the page being rendered (works from file:// and sub-paths)."""
+    """A root-relative URL as seen from the page being rendered (works from file:// and sub-paths);
+    an in-page anchor stays as it is."""
+    if url.startswith("#"):
+        return url
     here = posixpath.dirname(context["page"].url)
     return posixpath.relpath(url, here or ".")
 

@@ -81,6 +81,7 @@ class HomeData:
     search_index: str | None = None  # urls.SEARCH_INDEX when the map filter has something to search
     search_count: int = 0
     statuses: list[str] = field(default_factory=list)
+    any_failed: bool = False  # the layer table gets a "Failed" column only when it has something to say
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -211,7 +212,7 @@ def pages_with(cards: list[Card]):
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         dt.datetime.now().strftime("%Y-%m-%d %H:%M"), versions(), config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
-                        urls.SEARCH_INDEX if count else None, count, statuses)
+                        urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows))
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

@@ -86,6 +86,7 @@ class UnitRow:
     mean_a: float
     mean_b: float
     url: str | None
+    distinct: int  # only_a + only_b: the points of this unit that tell the sets apart
 
 
 @dataclass
@@ -416,7 +417,7 @@ def comparison_views(build, sets: list[SetView], layers: list[LayerView]) -> lis
             table = info["by_map"]
             unit = info["unit"]
             top = [UnitRow(r[unit], r["only_a"], r["only_b"], r["common"], r["mean_a"], r["mean_b"],
-                           page(r[unit]))
+                           page(r[unit]), r["distinct"])
                    for r in table if r["distinct"] > 0][:TOP_UNITS]
             rows.append(LayerComparison(
                 by_layer[layer], overlay_asset(c["a_slug"], c["b_slug"], layer), unit,

@@ -476,66 +476,85 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
     began = time.perf_counter()
     search = _search(model, layer_name, cfg.objective)
     height, width, channels = _output_shape(search.target)
-    maps = np.arange(channels) if maps is None else np.asarray(maps, dtype=int).reshape(-1)
-    if len(maps) and (maps.min() < 0 or maps.max() >= channels):
-        raise ValueError(f"{layer_name}: map indices must lie in 0..{channels - 1}")
+    maps = _checked_maps(maps, channels, layer_name)
     node_list = _check_nodes(nodes, height, width, layer_name)
-    steps = int(cfg.steps)
-    if starts is None:
-        n_starts, starts = len(cfg.noise_scales), _starts_for(cfg.noise_scales, maps, seed, pixel_range)
-    else:
-        starts = np.asarray(starts, np.float32).reshape(-1, SIDE, SIDE, 1)
-        if len(maps) == 0 or len(starts) % len(maps):
-            raise ValueError(f"{len(starts)} start images do not divide among {len(maps)} maps")
-        n_starts = len(starts) // len(maps)
+    n_starts, starts = _start_images(cfg, starts, maps, seed, pixel_range)
     rows = _rows(maps, node_list, n_starts, height, width)
-    frames = snapshot_steps(steps, int(cfg.snapshots))
+    frames = snapshot_steps(int(cfg.steps), int(cfg.snapshots))
     n_rows = len(rows["start"])
-    result = {
-        "patterns": np.zeros((n_rows, SIDE, SIDE), np.float32),
-        "snapshots": np.zeros((n_rows, len(frames), SIDE, SIDE), np.float32),
-        "curve": np.zeros((n_rows, steps + 1), np.float32),
-        "final": np.zeros(n_rows, np.float32),
-        "failed": np.zeros(n_rows, bool),
-    }
-    settings = dict(seed=tf.constant(int(seed), tf.int64), step_size=tf.constant(float(cfg.step_size)),
-                    jitter=tf.constant(int(cfg.jitter)), blur_every=tf.constant(int(cfg.blur_every)),
-                    blur_matrix=tf.constant(_blur_matrix(float(cfg.blur_sigma))),
-                    lo=tf.constant(float(pixel_range[0])), hi=tf.constant(float(pixel_range[1])))
+    settings = _ascent_settings(cfg, seed, pixel_range)
     chunks = _chunks(n_rows)
-    done, total = 0, len(chunks) * steps
+    total, done = len(chunks) * int(cfg.steps), [0]
+
+    def advanced(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], total)
+
+    result: dict[str, np.ndarray] = {}
     for index in chunks:
-        source = np.minimum(index, n_rows - 1)
-        x = tf.constant(starts[rows["start"][source]])
-        row_maps = tf.constant(rows["map"][source], tf.int32)
-        spatial = tf.constant(rows["spatial"][source])
-        failed = tf.zeros(len(index), tf.bool)
-        best = [x, search.measure(x, row_maps, spatial)]
-        snaps, curves = [x.numpy()[..., 0]], []
-        for a, b in zip(frames[:-1], frames[1:]):
-            if b > a:
-                x, failed, curve = search.advance(int(b - a), x, failed, int(a), best=best, maps=row_maps,
-                                                  spatial=spatial, **settings)
-                curves.append(curve.numpy().T)
-                done += int(b - a)
-                if progress is not None:
-                    progress(done, total)
-            snaps.append(x.numpy()[..., 0])
-        snaps[-1] = best[0].numpy()[..., 0]  # the pattern shown last is the one kept
-        final = best[1].numpy()
-        keep = index < n_rows  # padding rows are dropped
-        take = index[keep]
-        result["patterns"][take] = snaps[-1][keep]
-        result["snapshots"][take] = np.stack(snaps, axis=1)[keep]
-        result["curve"][take] = np.concatenate(curves + [final[:, None]], axis=1)[keep]
-        result["final"][take] = final[keep]
-        result["failed"][take] = failed.numpy()[keep]
+        source = np.minimum(index, n_rows - 1)  # padding rows repeat the last row and are dropped
+        chunk = _run_chunk(search, tf.constant(starts[rows["start"][source]]),
+                           tf.constant(rows["map"][source], tf.int32), tf.constant(rows["spatial"][source]),
+                           frames, settings, advanced)
+        keep = index < n_rows
+        for key, value in chunk.items():
+            result.setdefault(key, np.zeros((n_rows,) + value.shape[1:], value.dtype))[index[keep]] = value[keep]
     lead = (len(maps), len(node_list), n_starts) if nodes is not None else (len(maps), n_starts)
     out = {key: value.reshape(lead + value.shape[1:]) for key, value in result.items()}
     out.update(maps=maps, snapshot_steps=frames, seconds=np.array(time.perf_counter() - began))
     if nodes is not None:
         out["nodes"] = np.asarray(node_list, dtype=int).reshape(-1, 2)
     return out
+
+
+def _checked_maps(maps, channels: int, layer_name: str) -> np.ndarray:
+    maps = np.arange(channels) if maps is None else np.asarray(maps, dtype=int).reshape(-1)
+    if len(maps) and (maps.min() < 0 or maps.max() >= channels):
+        raise ValueError(f"{layer_name}: map indices must lie in 0..{channels - 1}")
+    return maps
+
+
+def _start_images(cfg, starts, maps: np.ndarray, seed: int, pixel_range) -> tuple[int, np.ndarray]:
+    """(starts per map, start images): noise at the configured scales, or the given images."""
+    if starts is None:
+        return len(cfg.noise_scales), _starts_for(cfg.noise_scales, maps, seed, pixel_range)
+    starts = np.asarray(starts, np.float32).reshape(-1, SIDE, SIDE, 1)
+    if len(maps) == 0 or len(starts) % len(maps):
+        raise ValueError(f"{len(starts)} start images do not divide among {len(maps)} maps")
+    return len(starts) // len(maps), starts
+
+
+def _ascent_settings(cfg, seed: int, pixel_range) -> dict:
+    """The compiled step's constant inputs (tensors, so changing a value does not retrace)."""
+    import tensorflow as tf
+
+    return dict(seed=tf.constant(int(seed), tf.int64), step_size=tf.constant(float(cfg.step_size)),
+                jitter=tf.constant(int(cfg.jitter)), blur_every=tf.constant(int(cfg.blur_every)),
+                blur_matrix=tf.constant(_blur_matrix(float(cfg.blur_sigma))),
+                lo=tf.constant(float(pixel_range[0])), hi=tf.constant(float(pixel_range[1])))
+
+
+def _run_chunk(search, x, row_maps, spatial, frames: np.ndarray, settings: dict,
+               advanced: Callable[[int], None]) -> dict[str, np.ndarray]:
+    """Ascend one batch from frame to frame, keeping snapshots, the curve and each row's best."""
+    import tensorflow as tf
+
+    failed = tf.zeros(x.shape[0], tf.bool)
+    best = [x, search.measure(x, row_maps, spatial)]
+    snaps, curves = [x.numpy()[..., 0]], []
+    for a, b in zip(frames[:-1], frames[1:]):
+        if b > a:
+            x, failed, curve = search.advance(int(b - a), x, failed, int(a), best=best, maps=row_maps,
+                                              spatial=spatial, **settings)
+            curves.append(curve.numpy().T)
+            advanced(int(b - a))
+        snaps.append(x.numpy()[..., 0])
+    snaps[-1] = best[0].numpy()[..., 0]  # the pattern shown last is the one kept
+    final = best[1].numpy()
+    return {"patterns": snaps[-1], "snapshots": np.stack(snaps, axis=1),
+            "curve": np.concatenate(curves + [final[:, None]], axis=1), "final": final,
+            "failed": failed.numpy()}
 
 
 def _call_sizes(n_steps: int) -> list[int]:

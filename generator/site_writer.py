@@ -34,7 +34,7 @@ def check_output(out: Path) -> None:
 
 
 def _ours(out: Path) -> bool:
-    """Empty (or holding just git's placeholder, as in a fresh clone), or a site this generator wrote."""
+    """Empty (or holding just the .gitkeep of a fresh clone), or a site this generator wrote."""
     entries = set(os.listdir(out))
     return entries <= {".gitkeep"} or MARKER in entries
 

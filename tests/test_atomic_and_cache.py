@@ -327,7 +327,7 @@ def test_a_folder_with_only_a_gitkeep_of_its_own_is_not_taken_for_a_site(tmp_pat
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / ".gitkeep").write_text("")
-    check_output(notes)  # git's placeholder alone: an empty folder, fine to build into
+    check_output(notes)  # a lone .gitkeep: an empty folder, fine to build into
     (notes / "thesis.txt").write_text("years of work")
     with pytest.raises(UserError, match="did not write"):
         check_output(notes)

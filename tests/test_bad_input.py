@@ -182,32 +182,23 @@ def test_output_folder_that_holds_the_current_folder(previous, tmp_path):
     assert sorted(os.listdir(here)) == ["work"] and (here / "work" / "notes.txt").read_text() == "keep me\n"
 
 
-def test_output_folder_without_write_permission(previous, tmp_path):
-    site = tmp_path / "site"
-    shutil.copytree(previous / "site", site, symlinks=True)
-    site.chmod(0o555)
-    try:
-        before = snapshot(site)
-        result, _ = run_case(previous, tmp_path, {}, [], out=site)
-        assert_one_line_error(result, "not writable")
-        assert snapshot(site) == before and stat.S_IMODE(site.stat().st_mode) == 0o555
-    finally:
-        site.chmod(0o755)
-
-
-def test_output_parent_without_write_permission(previous, tmp_path):
+@pytest.mark.parametrize("locked", ["site", "parent"])
+def test_output_without_write_permission(previous, tmp_path, locked):
+    """The site folder itself, or the folder it lives in (where the new site is staged), is read-only."""
     parent = tmp_path / "locked"
     parent.mkdir()
     site = parent / "site"
     shutil.copytree(previous / "site", site, symlinks=True)
-    parent.chmod(0o555)
+    folder = site if locked == "site" else parent
+    folder.chmod(0o555)
     try:
         before = snapshot(site)
         result, _ = run_case(previous, tmp_path, {}, [], out=site)
         assert_one_line_error(result, "not writable")
         assert snapshot(site) == before and sorted(os.listdir(parent)) == ["site"]
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o555
     finally:
-        parent.chmod(0o755)
+        folder.chmod(0o755)
 
 
 def _built_pages(previous: Path, tmp_path: Path, change: dict) -> dict[str, str]:

@@ -13,13 +13,9 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import UserError
+from .errors import Terminated, UserError
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an exception so staging folders are removed like on Ctrl-C."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate a config and exit")
     c.add_argument("--config", default=str(ROOT / "configs" / "default.yaml"))
     return p
+
+
+INTERRUPTED = (130, 128 + signal.SIGTERM)  # exit codes after Ctrl-C and SIGTERM
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         return _fail(str(err), err.exit_code)
     except Terminated:
-        return _fail("terminated; the previous site is unchanged", 128 + signal.SIGTERM)
+        return _fail("terminated; the previous site is unchanged", INTERRUPTED[1])
     except KeyboardInterrupt:
-        return _fail("interrupted; the previous site is unchanged", 130)
+        return _fail("interrupted; the previous site is unchanged", INTERRUPTED[0])
     except OSError as err:
         return _fail(f"{err.strerror or err}: {err.filename or ''}".rstrip(": "), 1)
     except Exception as err:  # a bug, not bad input: still one line, the traceback on request

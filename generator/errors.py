@@ -7,6 +7,10 @@ class UserError(Exception):
     exit_code = 2
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so staging folders are removed like on Ctrl-C."""
+
+
 class StageFailed(UserError):
     """A stage could not finish for a reason outside the user's input (disk full, permissions)."""
 

@@ -1,9 +1,12 @@
 """Train the seed network (or load a given one) and describe it for the model card."""
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -13,6 +16,7 @@ import numpy as np
 from ..cache import file_hash, stable_hash, write_atomic
 from ..config import as_dict
 from ..data.dataset import standardize
+from ..errors import Terminated
 from .architecture import check_architecture, summary_rows
 from .persist import load_model_file, save_model_file, weights_fingerprint
 
@@ -92,9 +96,10 @@ def _train(build, path: Path) -> dict:
     t0 = time.perf_counter()
     # Keras warns that fit's shuffle flag is ignored for a tf.data input; the data set shuffles itself.
     warnings.filterwarnings("ignore", message=".*shuffle=True.*", category=UserWarning)
-    history = model.fit(_training_data(x, y, cfg), epochs=cfg.model.epochs,
-                        validation_data=(standardize(ds.x_test, mean, std), ds.y_test.astype("int32")),
-                        verbose=1 if sys.stdout.isatty() else 2)
+    with _signals_after_batch() as caught:
+        history = model.fit(_training_data(x, y, cfg), epochs=cfg.model.epochs,
+                            validation_data=(standardize(ds.x_test, mean, std), ds.y_test.astype("int32")),
+                            verbose=1 if sys.stdout.isatty() else 2, callbacks=[_stop_when(caught)])
     seconds = time.perf_counter() - t0
     save_model_file(model, path)
     info = {"sha256": file_hash(path), "mean": mean, "std": std, "summary": summary_rows(model),
@@ -105,6 +110,36 @@ def _train(build, path: Path) -> dict:
     write_atomic(_info_path(path), json.dumps(info, indent=1).encode())
     build._model = model
     return info
+
+
+@contextlib.contextmanager
+def _signals_after_batch():
+    """Ctrl-C or SIGTERM during fit are noted and acted on after the current batch: an exception
+    raised while tf.data's worker threads run can corrupt TensorFlow's heap (seen as SIGABRT)."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if caught:
+        raise Terminated() if caught[0] == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _stop_when(caught: list[int]):
+    import keras
+
+    class StopWhenAsked(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if caught:
+                self.model.stop_training = True
+
+    return StopWhenAsked()
 
 
 def _schedule(model_cfg, steps_per_epoch: int):

@@ -47,6 +47,7 @@ class ConfusionData:
     mistakes: list[Mistake]
     shown_limit: int
     class_names: list[str]
+    heatmaps: tuple[str, str] = (HEATMAP_COUNTS, HEATMAP_RATES)
 
 
 def _evaluation(build):

@@ -1,7 +1,6 @@
 """The index: a model card, headline figures, a filter over every map, and a card for every section."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import platform
 from dataclasses import dataclass, field
@@ -71,7 +70,6 @@ class HomeData:
     title: str
     card: ModelCard
     sections: list[Card]
-    built: str
     versions: dict[str, str]
     config_hash: str
     config: dict
@@ -210,7 +208,7 @@ def pages_with(cards: list[Card]):
         present = {e["s"] for e in search_entries(build)}
         statuses = [s for s in ("ok", "weak", "dead", "failed") if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
-                        dt.datetime.now().strftime("%Y-%m-%d %H:%M"), versions(), config_hash(build.cfg),
+                        versions(), config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
                         urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows))
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",

@@ -224,7 +224,7 @@ def tiled_grid(activation: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int,
     activation = np.asarray(activation)
     s = cell_scale(activation.shape)
     maps = activation if activation.ndim == 3 else activation.reshape(1, 1, -1)
-    big = np.repeat(np.repeat(maps, s, axis=0), s, axis=1)
+    big = imaging.upscale(maps, s)
     grid, positions = grid_layout(big, cols=_geometry(activation.shape)[3], sep=SEP)
     return grid, positions, s
 

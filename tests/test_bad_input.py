@@ -221,10 +221,6 @@ def test_site_title_is_escaped_on_every_page(previous, tmp_path):
 
 
 def test_image_set_name_and_title_are_escaped(previous, tmp_path):
-    from generator import pipeline
-
-    if "generator.pages.image_sets" not in pipeline.SECTIONS:
-        pytest.skip("image-set pages are not wired into pipeline.SECTIONS yet")
     sets = [{"name": HOSTILE, "indices": [0, 1, 2]},
             {"name": "plain", "title": HOSTILE, "indices": [3, 4]}]
     pages = _built_pages(previous, tmp_path, {"activations": {"image_sets": sets,
@@ -256,7 +252,7 @@ def _oip_engine():
 @pytest.mark.parametrize("value", [np.nan, np.inf], ids=["nan", "inf"])
 def test_nan_in_ascent_fails_only_that_map(value):
     oip_engine = _oip_engine()
-    from generator.analyses.oip_stage import map_status
+    from generator.analyses.oip_results import map_status
     from generator.config.oip import OIPConfig
     from generator.model.architecture import build_model
 
@@ -283,8 +279,6 @@ def test_failed_map_is_shown_on_its_card_and_the_build_goes_on(previous, tmp_pat
     from generator.config import load_config
     from generator.model import persist
 
-    if "generator.analyses.oip_stage" not in pipeline.STAGES:
-        pytest.skip("the OIP stage is not wired into pipeline.STAGES yet")
     cache = tmp_path / "cache"  # the OIP result of a poisoned model must not reach the shared cache
     shutil.copytree(previous / "cache", cache)
     load = persist.load_model_file

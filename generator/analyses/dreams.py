@@ -23,8 +23,9 @@ from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
 from ..model.architecture import CHANNELS, CONV_LAYERS
+from ..registry import Analysis
 from . import dream_picture as dp
-from .oip_stage import best_final, best_start, stage_name
+from .oip_results import best_final, best_start, stage_name
 
 NAME = "dreams"
 FEATURE_LAYERS = ["Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3"]
@@ -36,7 +37,6 @@ def run(build) -> Artifact | None:
     cfg = build.cfg.dreams
     if not cfg.enabled:
         return None
-    check_config(cfg)
     picture = dp.load_picture(cfg.picture, cfg.picture_size, build.root)
     oip = build.results.get(stage_name(cfg.layer))
     depends = [as_dict(cfg), as_dict(build.cfg.oip), build.cfg.seed, dp.picture_hash(picture),
@@ -371,3 +371,12 @@ def tiled_gradient(gradient, x: np.ndarray, tile: int, rng) -> np.ndarray:
     g, _ = gradient(pieces.astype(np.float32))
     g = np.asarray(g, np.float64).reshape(H // tile, W // tile, tile, tile).swapaxes(1, 2).reshape(H, W)
     return np.roll(g[:h, :w], (dy, dx), axis=(0, 1))
+
+
+def _check(cfg, root) -> None:
+    if cfg.dreams.enabled:
+        check_config(cfg.dreams)
+        dp.load_picture(cfg.dreams.picture, dp.TILE, root)  # a missing or foreign picture fails now
+
+
+ANALYSIS = Analysis("dreams", settings="dreams", check=_check, run=run, section="generator.pages.dreams")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cache import Artifact, code_version
+from ..registry import Analysis
 from . import confusion
 
 NAME = "evaluation"
@@ -20,3 +21,6 @@ def _compute(build) -> Artifact:
     return Artifact("", {"probs": probs, "confusion": matrix,
                          "misclassified": confusion.misclassified(y, probs)},
                     {"accuracy": float(np.trace(matrix) / matrix.sum())})
+
+
+ANALYSIS = Analysis("evaluation", run=run)

@@ -14,9 +14,9 @@ import numpy as np
 from .. import imaging
 from ..analyses import dream_picture as dp
 from ..analyses.dreams import NAME, dream_name, dream_slug
-from ..analyses.oip_stage import best_start, stage_name
+from ..analyses.oip_results import best_start, stage_name
 from . import urls
-from .model import Link, Page, chain
+from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
 
 PATTERN_PX = 168          # the dreamt small picture is shown about this wide (nearest-neighbour)
@@ -117,7 +117,7 @@ def depends(build):
 
 def map_pages_linked(build, layer: str) -> bool:
     """Whether the OIP gallery is part of this build and has a page for the layer's maps."""
-    return layer in build.cfg.oip.layers and in_build(build, "generator.pages.layers") is not None
+    return layer in build.cfg.oip.layers and in_build(build, "layers") is not None
 
 
 def _entries(build) -> list[tuple[str, int | None, int | None, str]]:
@@ -133,6 +133,12 @@ def _entries(build) -> list[tuple[str, int | None, int | None, str]]:
     for i, name in enumerate(art.meta["layer_dreams"]):
         out.append(("layer", None, i, slug("layer", name=name)))
     return out
+
+
+def map_panel(build, layer: str, m: int) -> list[Panel]:
+    """The map page's links to the dreams this map dreamt."""
+    links = links_by_map(build).get((layer, m), [])
+    return [Panel("dreams", "Dreams", "panels/links.html", links)] if links else []
 
 
 def links_by_map(build) -> dict[tuple[str, int], list[Link]]:
@@ -379,4 +385,5 @@ def cards(build) -> list[Card]:
     return [Card("Dreams", urls.DREAMS, lines, thumbs)]
 
 
-SECTION = Section("dreams", depends, draw, pages, cards, enabled, nav=("Dreams", urls.DREAMS))
+SECTION = Section("dreams", depends, draw, pages, cards, enabled, nav=("Dreams", urls.DREAMS),
+                  panels={"map": map_panel})

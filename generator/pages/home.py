@@ -1,7 +1,6 @@
 """The index: a model card, headline figures, a filter over every map, and a card for every section."""
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -10,17 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
-from ..analyses.oip_stage import stage_name
+from ..analyses.oip_results import STATUSES, stage_name
 from ..config import as_dict, config_hash
 from . import urls
 from .model import Link, Page
-from ..cache import code_version
 from .section import Card, Section, in_build
 
 CURVE_ACCURACY = "img/model/accuracy.png"
 CURVE_LOSS = "img/model/loss.png"
-LAYERS_MODULE = "generator.pages.layers"
-SETS_MODULE = "generator.pages.image_sets"
 
 
 @dataclass
@@ -86,33 +82,11 @@ class HomeData:
 
 def _gallery(build) -> list:
     """LayerData of every OIP layer (generator.pages.layers), or [] when the build has no gallery."""
-    layers = in_build(build, LAYERS_MODULE)
+    layers = in_build(build, "layers")
     if layers is None:
         return []
     return [layers.layer_data(build, layer, build.results[stage_name(layer)].arrays)
             for layer in build.cfg.oip.layers]
-
-
-def search_entries(build) -> list[dict]:
-    """Every map of every layer, for the index's filter: layer, map, status, ratio, page and thumbnail."""
-    layers = in_build(build, LAYERS_MODULE)
-    entries = []
-    for data in _gallery(build):
-        side = build.results[stage_name(data.layer)].arrays["patterns"].shape[-1]
-        size = int(side * layers.THUMB_SCALE)
-        for m in data.maps:
-            entries.append({"l": m.layer, "m": m.index, "s": m.status,
-                            "r": round(float(m.ratio), 4) if np.isfinite(m.ratio) else None,
-                            "rt": m.ratio_text, "u": m.url, "t": m.thumb, "w": size, "h": size})
-    return entries
-
-
-def search_script(entries: list[dict]) -> str:
-    """The filter's index as a script (loaded with <script src>, so it works from file://)."""
-    rows = ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in entries)
-    return ("// Every map of the OIP gallery, for the filter on the index (generated; not fetched, so it\n"
-            "// works from file://). l layer, m map, s status, r ratio (null: infinite, or none when every start failed), u page, t thumbnail.\n"
-            f"window.GALLERY_INDEX = [\n{rows}\n];\n").replace("</", "<\\/")
 
 
 def glances(build) -> list[LayerGlance]:
@@ -130,11 +104,7 @@ def glances(build) -> list[LayerGlance]:
 # ---- the section -------------------------------------------------------------------------------
 
 def depends(build):
-    gallery = [build.results[stage_name(layer)].key for layer in build.cfg.oip.layers
-               if stage_name(layer) in build.results]
-    return [build.model_info.get("history"), build.weights_hash, gallery,
-            bool(in_build(build, LAYERS_MODULE)),
-            code_version(LAYERS_MODULE) if in_build(build, LAYERS_MODULE) else None]
+    return [build.model_info.get("history")]
 
 
 def draw(build, out: Path) -> None:
@@ -145,11 +115,6 @@ def draw(build, out: Path) -> None:
                           "epoch", "accuracy", "Accuracy per epoch")
         imaging.line_plot(out / CURVE_LOSS, {"training": history["loss"], "test": history.get("val_loss", [])},
                           "epoch", "loss (with L2 term for training)", "Loss per epoch", logy=True)
-    entries = search_entries(build)
-    if entries:
-        path = out / urls.SEARCH_INDEX
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(search_script(entries), encoding="utf-8")
 
 
 def versions() -> dict[str, str]:
@@ -176,7 +141,7 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
     out = [Figure(f"{100 * card.test_accuracy:.2f} %", f"test accuracy on {card.test_size:,} images", "#model")]
     if "evaluation" in build.results:
         wrong = len(build.results["evaluation"].arrays["misclassified"])
-        linked = in_build(build, "generator.pages.confusion") is not None
+        linked = in_build(build, "confusion") is not None
         out.append(Figure(f"{wrong:,}", "misclassified test images", urls.CONFUSION if linked else None))
     out.append(Figure(f"{card.params:,}", f"parameters in {len(card.summary)} layers", "#model"))
     if rows:
@@ -192,7 +157,7 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
 def explore(build) -> list[Link]:
     """Links to the pages a visitor may want next, beyond the header tabs: layers and comparisons."""
     links = [Link(layer, urls.layer(layer)) for layer in build.cfg.oip.layers] if _gallery(build) else []
-    sets = in_build(build, SETS_MODULE)
+    sets = in_build(build, "sets")
     if sets is not None:
         meta = build.results[sets.NAME].meta
         titles = {s["name"]: s["title"] for s in meta.get("sets", [])}
@@ -205,8 +170,8 @@ def pages_with(cards: list[Card]):
     def pages(build) -> list[Page]:
         rows = glances(build)
         count = sum(r.maps for r in rows)
-        present = {e["s"] for e in search_entries(build)}
-        statuses = [s for s in ("ok", "weak", "dead", "failed") if s in present]
+        present = {m.status for data in _gallery(build) for m in data.maps}
+        statuses = [s for s in STATUSES if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         versions(), config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),

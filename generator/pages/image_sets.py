@@ -399,7 +399,7 @@ def _title(art, name: str) -> str:
 
 def layers_linked(build) -> bool:
     """Whether the OIP gallery (section 'layers') is part of this build, so map links resolve."""
-    return in_build(build, "generator.pages.layers") is not None
+    return in_build(build, "layers") is not None
 
 
 def comparison_views(build, sets: list[SetView], layers: list[LayerView]) -> list[ComparisonView]:

@@ -6,7 +6,6 @@ its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from ..analyses import dream_picture as dp
 from ..analyses.dreams import NAME, dream_name, dream_slug
 from ..analyses.oip_results import best_start, stage_name
 from . import urls
+from .dream_data import KINDS, DreamView, Frame, IndexData, kind_words
 from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
 
@@ -23,56 +23,6 @@ PATTERN_PX = 168          # the dreamt small picture is shown about this wide (n
 THUMB_PX = 128
 ANIMATION_MS = 700
 DIFF_CMAP = "RdBu_r"      # red: the dream made the picture brighter, blue: darker
-KINDS = {"carve": "pattern carving", "tiled": "tiled dream", "layer": "layer dream"}
-
-
-# ---- the data the templates lay out ---------------------------------------------------------------
-
-@dataclass
-class Frame:
-    """One round (carving) or octave (layer dream) of a dream."""
-    label: str
-    images: list[tuple[str, str, bool]]   # (url, alt, shown at the picture's size)
-    before: float
-    after: float
-
-
-@dataclass
-class DreamView:
-    kind: str
-    kind_label: str
-    slug: str
-    url: str
-    title: str
-    summary: str
-    thumb: str
-    anim: str
-    final: str
-    diff: str
-    picture: str
-    columns: list[str]
-    frames: list[Frame]
-    measure: str
-    settings: list[tuple[str, str]]
-    layer: str | None = None
-    map: int | None = None
-    map_page: str | None = None
-    oip: list[tuple[str, str]] = field(default_factory=list)
-    match: str = ""
-    siblings: list[Link] = field(default_factory=list)
-
-
-@dataclass
-class IndexData:
-    picture: str
-    picture_label: str
-    picture_size: int
-    layer: str
-    rule: str
-    maps: list[int]
-    timings: list[str]
-    match: str
-    groups: list[tuple[str, str, list[DreamView]]]   # (anchor, heading, dreams)
 
 
 # ---- paths -------------------------------------------------------------------------------------
@@ -280,7 +230,7 @@ def dream_views(build) -> list[DreamView]:
                                                               f"layer dream {name} after octave {k + 1}", True)],
                             float(a["layer_objective"][i, k, 0]), float(a["layer_objective"][i, k, 1]))
                       for k, size in enumerate(sizes)]
-            views.append(DreamView(**common, title=f"Layer dream: {name}",
+            views.append(DreamView(**common, title=f"Layer dream: {name}", words=kind_words(kind, name=name),
                                    summary=f"{name}: {len(sizes)} octaves from {sizes[0]} to {sizes[-1]} px",
                                    columns=["the picture after the octave"], frames=frames,
                                    measure="objective"))
@@ -302,7 +252,8 @@ def dream_views(build) -> list[DreamView]:
                                columns=[f"dreamt {side}×{side}", "gray, contrast-enhanced",
                                         "scaled up", "detail added back"],
                                frames=frames, measure=f"activation of map {m}", layer=layer, map=m,
-                               map_page=urls.map_page(layer, m) if linked else None, oip=oip))
+                               map_page=urls.map_page(layer, m) if linked else None, oip=oip,
+                               words=kind_words(kind, layer, m)))
     for v in views:
         if v.map is not None:
             v.siblings = [Link(KINDS[o.kind], o.url) for o in views if o.map == v.map and o is not v]
@@ -366,8 +317,7 @@ def pages(build) -> list[Page]:
                    description="The network dreaming on a real picture: maps carved in, layers dreaming.")]
     dream_pages = [Page(v.url, "dream.html", v.title, [home, index], v, section="dreams",
                         description=f"DeepDream: {v.summary}.") for v in views]
-    return result + chain(dream_pages, label=lambda p: p.data.title.replace(": pattern carving", "")
-                          .replace(": tiled dream", " (tiled)"))
+    return result + chain(dream_pages, label=lambda p: p.data.words["pager"])
 
 
 def cards(build) -> list[Card]:

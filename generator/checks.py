@@ -13,13 +13,37 @@ from .errors import UserError
 def check_config(cfg: Config, root: Path) -> None:
     if cfg.data.sample and cfg.data.dataset != "mnist":
         raise UserError("data.sample: the bundled sample is MNIST; set data.dataset: mnist or drop sample")
+    if cfg.data.dataset == "custom" and not cfg.data.path:
+        raise UserError("data.dataset: custom needs data.path (a keras-layout .npz)")
+    if cfg.model.path:
+        check_model_file(cfg, root)
     for analysis in registry.analyses():
         if analysis.check is not None:
             analysis.check(cfg, root)
 
 
+def model_path(cfg: Config, root: Path) -> Path:
+    path = Path(cfg.model.path).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def check_model_file(cfg: Config, root: Path) -> None:
+    """A given model must be readable and of a kind the gallery can open: said now, before any work."""
+    from .model.persist import load_model_file
+    from .model.support import check_model
+
+    path = model_path(cfg, root)
+    check_model(load_model_file(path), str(path))
+
+
 def check_data(cfg: Config, dataset) -> None:
     """Checks that need the data set, e.g. explicit test-image numbers must exist in it."""
+    from .model.architecture import SEED_MIN_SIDE
+
+    side = min(dataset.image_shape[:2])
+    if not cfg.model.path and side < SEED_MIN_SIDE:
+        raise UserError(f"the data's images are {side} px on a side; the seed network needs at least "
+                        f"{SEED_MIN_SIDE}×{SEED_MIN_SIDE} (give model.path for a network of your own)")
     for analysis in registry.analyses():
         if analysis.check_data is not None:
             analysis.check_data(cfg, dataset)

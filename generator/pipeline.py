@@ -21,7 +21,7 @@ def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, lo
     started = time.perf_counter()
     check_config(cfg, root)
     site_writer.check_output(out)
-    build = Build(cfg, root, Store(cache or root / "cache", log), load_dataset(cfg.data, root), log,
+    build = Build(cfg, root, Store(cache or root / "cache", log), load_dataset(cfg.data, root, log), log,
                   started=started)
     check_data(cfg, build.dataset)
     from .model.training import obtain_model

@@ -1,7 +1,9 @@
 """The index: a model card, headline figures, a filter over every map, and a card for every section."""
 from __future__ import annotations
 
+import json
 import platform
+import shutil
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +27,7 @@ class ModelCard:
     params: int
     dataset: str
     source: str
+    pixels: str
     train_size: int
     test_size: int
     classes: list[str]
@@ -37,6 +40,7 @@ class ModelCard:
     test_loss: float
     curves: list[str]
     seed: int
+    downloads: list[Link]
 
 
 @dataclass
@@ -76,6 +80,7 @@ class HomeData:
     search_count: int = 0
     statuses: list[str] = field(default_factory=list)
     any_failed: bool = False  # the layer table gets a "Failed" column only when it has something to say
+    notice: str = ""  # e.g. that the bundled sample stood in for missing data
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -103,11 +108,16 @@ def glances(build) -> list[LayerGlance]:
 
 # ---- the section -------------------------------------------------------------------------------
 
+MODEL_FILE = "model/model.keras"
+STANDARDIZATION = "model/standardization.json"
+
+
 def depends(build):
-    return [build.model_info.get("history")]
+    return [build.model_info.get("history"), build.weights_hash, build.mean, build.std]
 
 
 def draw(build, out: Path) -> None:
+    _draw_model_files(build, out)
     history = build.model_info.get("history") or {}
     if "accuracy" in history:
         imaging.line_plot(out / CURVE_ACCURACY, {"training": history["accuracy"],
@@ -115,6 +125,18 @@ def draw(build, out: Path) -> None:
                           "epoch", "accuracy", "Accuracy per epoch")
         imaging.line_plot(out / CURVE_LOSS, {"training": history["loss"], "test": history.get("val_loss", [])},
                           "epoch", "loss (with L2 term for training)", "Loss per epoch", logy=True)
+
+
+def _draw_model_files(build, out: Path) -> None:
+    """The very model the pages were made from, and how to feed it, so anyone can reload it."""
+    (out / MODEL_FILE).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(build.model_path, out / MODEL_FILE)
+    shape = list(build.dataset.image_shape)
+    recipe = {"input_shape": shape, "mean": build.mean, "std": build.std,
+              "standardize": "x = (pixels - mean) / std, pixels on the 0..255 scale, shape (N, H, W, C)",
+              "outputs": "probabilities" if build.model_info.get("probabilities", True) else "logits",
+              "classes": build.dataset.class_names}
+    (out / STANDARDIZATION).write_text(json.dumps(recipe, indent=1), encoding="utf-8")
 
 
 def versions() -> dict[str, str]:
@@ -130,10 +152,12 @@ def versions() -> dict[str, str]:
 def model_card(build) -> ModelCard:
     info, ds = build.model_info, build.dataset
     curves = [CURVE_ACCURACY, CURVE_LOSS] if "accuracy" in (info.get("history") or {}) else []
-    return ModelCard(info["summary"], info["params"], ds.title, ds.source, info.get("train_size", len(ds.x_train)),
+    return ModelCard(info["summary"], info["params"], ds.title, ds.source, ds.pixel_format, info.get("train_size", len(ds.x_train)),
                      len(ds.x_test), ds.class_names, info["mean"], info["std"], info.get("settings"),
                      info.get("trained_here", False), info.get("train_seconds"), info["test_accuracy"],
-                     info["test_loss"], curves, build.cfg.seed)
+                     info["test_loss"], curves, build.cfg.seed,
+                     [Link("the model (.keras)", MODEL_FILE),
+                      Link("its input standardization and classes (.json)", STANDARDIZATION)])
 
 
 def figures(build, rows: list[LayerGlance]) -> list[Figure]:
@@ -175,7 +199,8 @@ def pages_with(cards: list[Card]):
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         versions(), config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
-                        urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows))
+                        urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows),
+                        build.dataset.notice)
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

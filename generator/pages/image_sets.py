@@ -39,6 +39,7 @@ class LayerView:
     layout: str      # "W H cols h w sep count unit" of the unscaled grid, for the hover labels
     vmin: float      # the shared colour range, in raw activation units
     vmax: float
+    map_page: str | None = None  # map 0's page when the build has the layer's map pages; map k's differs in k
 
 
 @dataclass
@@ -327,6 +328,7 @@ def describe(set_cfg, names: list[str], indices: np.ndarray) -> str:
 def layer_views(build) -> list[LayerView]:
     art = _art(build)
     scales = shared_scales(art, build.cfg.activations.scaling)
+    with_pages = map_page_layers(build)
     views = []
     for layer in art.meta["layers"]:
         shape = art.meta["shapes"][layer]
@@ -335,7 +337,9 @@ def layer_views(build) -> list[LayerView]:
         if len(shape) == 3:
             title = f"{layer} · {count} maps of {shape[0]}×{shape[1]}"
             legend = (f"Maps 0–{count - 1}, {cols} to a row, numbered left to right and top to bottom "
-                      f"(map {cols} starts the second row); hover over a map to see its number.")
+                      f"(map {cols} starts the second row); hover over a map to see its number "
+                      f"(on a touch screen it is in the map's corner)"
+                      f"{'; a map links to its page' if layer in with_pages else ''}.")
         elif unit == "class":
             title = f"{layer} · the 10 outputs (softmax probabilities)"
             legend = "Classes 0 to 9 from left to right; hover for the class."
@@ -349,7 +353,7 @@ def layer_views(build) -> list[LayerView]:
                if acfg.scaling == "standardized" else
                f"colour bar of {layer}: {acfg.colormap} from {vmin:.3g} to {vmax:.3g}")
         views.append(LayerView(layer, f"layer-{_layer_slug(layer)}", title, legend, colorbar_asset(layer),
-                               alt, layout, vmin, vmax))
+                               alt, layout, vmin, vmax, urls.map_page(layer, 0) if layer in with_pages else None))
     return views
 
 
@@ -402,18 +406,22 @@ def layers_linked(build) -> bool:
     return in_build(build, "generator.pages.layers") is not None
 
 
+def map_page_layers(build) -> set[str]:
+    """The layers whose maps have pages in this build (links to them resolve)."""
+    return set(build.cfg.oip.layers) if layers_linked(build) else set()
+
+
 def comparison_views(build, sets: list[SetView], layers: list[LayerView]) -> list[ComparisonView]:
     art = _art(build)
     by_name = {s.name: s for s in sets}
     by_layer = {lv.name: lv for lv in layers}
     linked = layers_linked(build)
-    oip_layers = set(build.cfg.oip.layers)
+    with_pages = map_page_layers(build)
     views = []
     for position, c in enumerate(art.meta["comparisons"]):
         rows = []
         for layer, info in c["layers"].items():
-            link = linked and layer in oip_layers
-            page = (lambda n: urls.map_page(layer, n)) if link else (lambda n: None)
+            page = (lambda n: urls.map_page(layer, n)) if layer in with_pages else (lambda n: None)
             table = info["by_map"]
             unit = info["unit"]
             top = [UnitRow(r[unit], r["only_a"], r["only_b"], r["common"], r["mean_a"], r["mean_b"],

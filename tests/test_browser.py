@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -257,3 +258,64 @@ def test_search_index_is_embedded_and_resolves(site):
         assert e["s"] in ("ok", "weak", "dead", "failed"), e
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<script src="static/search-index.js"></script>' in index
+
+
+# One page of each kind (the first that exists; BROWSER_TEST_SITE may lack some kinds).
+PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "sets/index.html", "sets/*/index.html",
+              "sets/*/image-*.html", "compare/*.html", "confusion.html", "dreams/index.html",
+              "dreams/carve-*.html", "dreams/tiled-*.html", "dreams/layer-*.html"]
+WIDTHS = {390: {"is_mobile": True, "has_touch": True}, 1400: {}}
+# Pixel pictures shown outside a smoothing thumbnail view: at a whole multiple of their own pixels.
+FRACTIONAL_GRIDS = """() => Array.from(document.querySelectorAll('figure.grid .hover-grid img, .grid-wrap img'))
+  .filter(i => !i.closest('.side') && i.naturalWidth > 0)
+  .map(i => [i.getAttribute('src'), i.getBoundingClientRect().width / i.naturalWidth])
+  .filter(([src, r]) => Math.abs(r - Math.round(r)) > 0.01 || r < 0.99).map(([src, r]) => `${src} at ${r.toFixed(2)}×`)"""
+
+
+def one_page_per_kind(site: Path) -> list[str]:
+    found = [next(iter(sorted(site.glob(pattern))), None) for pattern in PAGE_KINDS]
+    return [p.relative_to(site).as_posix() for p in found if p is not None]
+
+
+def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
+    """At 390 px (a phone, touch) and 1400 px no page is wider than the window: wide tables and grids
+    scroll inside their own box. The confusion matrix keeps readable numbers on the phone, grids keep a
+    whole-number scale, and on the touch screen every map shows its number and links to its page."""
+    pages = one_page_per_kind(site)
+    assert len(pages) >= 8, f"too few kinds of page in {site}: {pages}"
+    wide, fractional = [], []
+    for width, touch in WIDTHS.items():
+        v = Visit(browser, site, viewport={"width": width, "height": 900}, **touch)
+        try:
+            for rel in pages:
+                v.page.goto(v.url(rel))
+                v.page.wait_for_load_state("load")
+                # Against the width asked for: in mobile emulation innerWidth grows to the content.
+                scroll = v.page.evaluate("document.documentElement.scrollWidth")
+                if scroll > width + 1:
+                    wide.append(f"{rel} is {scroll} px wide at {width} px")
+                fractional += [f"{rel} at {width} px: {f}" for f in v.page.evaluate(FRACTIONAL_GRIDS)]
+                if rel == "confusion.html" and width == 390:
+                    sizes = v.page.evaluate("Array.from(document.querySelectorAll('table.matrix td'))"
+                                            ".map(td => parseFloat(getComputedStyle(td).fontSize))")
+                    assert sizes and min(sizes) >= 11, f"confusion matrix numbers at {min(sizes or [0])} px"
+                if v.count(".grid-cells b"):
+                    label = v.page.locator(".grid-cells b").first
+                    assert label.is_visible() == bool(touch), f"{rel} at {width} px: map numbers shown={not touch}"
+                    link = v.page.locator(".grid-cells a").first
+                    if link.count():
+                        target = (site / rel).parent / link.get_attribute("href")
+                        assert target.resolve().is_file(), f"{rel}: a grid cell links to {target}"
+            assert v.errors == [], v.errors
+        finally:
+            v.close()
+    assert wide == [], "pages that scroll sideways: " + "; ".join(wide)
+    assert fractional == [], "pixel grids scaled by a fraction: " + "; ".join(fractional)
+
+
+def test_colour_bars_are_transparent_around_the_bar(site):
+    """A colour bar on an opaque white figure is a white box on the dark theme."""
+    bars = sorted(site.glob("sets/img/colorbar-*.png"))
+    for path in bars:
+        with Image.open(path) as bar:
+            assert bar.mode == "RGBA" and bar.getpixel((0, 0))[3] == 0, f"{path.name} has an opaque background"

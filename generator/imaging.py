@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 SEPARATOR_RGB = (128, 128, 128)
+COLORBAR_INK = "#808080"
 
 
 def _cmap(name: str):
@@ -178,8 +179,14 @@ def colorbar(path: Path, cmap: str, vmin: float, vmax: float, label: str = "") -
     import matplotlib as mpl
 
     fig, ax = figure(3.6, 0.95)  # tall enough for tick labels and the label under the bar
-    fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(vmin, vmax), _cmap(cmap)), cax=ax,
-                 orientation="horizontal", label=label)
+    bar = fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(vmin, vmax), _cmap(cmap)), cax=ax,
+                       orientation="horizontal", label=label)
+    # Transparent around the bar, text and lines in a mid gray: readable on the light and the dark theme
+    # (about 4:1 on both), where a white figure would be a white box on the dark page.
+    fig.patch.set_alpha(0)
+    bar.outline.set_edgecolor(COLORBAR_INK)
+    ax.tick_params(colors=COLORBAR_INK)
+    ax.xaxis.label.set_color(COLORBAR_INK)
     return save_figure(fig, path)
 
 

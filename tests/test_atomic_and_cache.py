@@ -270,8 +270,14 @@ def test_sigkill_in_the_oip_stage_keeps_the_site_and_reuses_finished_layers(work
 
 
 # A build that is stopped while it writes pages: the staged folder exists, the old site must not move.
+# The wrapper first gives SIGINT Python's usual handler: the case is Ctrl-C in a terminal, and a suite
+# started in the background by a script (`pytest &`) hands its children SIGINT ignored. The CLI itself
+# keeps an inherited SIG_IGN, as Python and every shell tool do: a non-interactive shell ignores SIGINT
+# in the jobs it starts with `&` precisely so that a Ctrl-C meant for the foreground does not reach them;
+# such a build is stopped with SIGTERM, which cleans up the same way (the SIGTERM case below).
 STOP_WHILE_WRITING = """
 import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from generator import cli, render
 render_pages = render.render_pages
 def render_then_stop(pages, site, images, common):

@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import stat
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,8 @@ def previous(tmp_path_factory):
     _save_models(files)
     _save_odd_data(files)
     (files / "not-a-picture.jpg").write_text("this is text, not a JPEG\n")
+    _write_png_header(files / "huge.png", 20000, 20000)  # past Pillow's DecompressionBombError
+    _write_png_header(files / "big.png", 10000, 10000)  # past its warning: would be decoded, slowly
     (files / "a-file").write_text("not a folder\n")
     (files / "documents").mkdir()
     (files / "documents" / "thesis.txt").write_text("years of work\n")
@@ -67,6 +71,15 @@ def _write_idx(folder: Path, arrays) -> None:
         a = arrays[key][:200]
         header = bytes([0, 0, 8, a.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in a.shape)
         (folder / name).write_bytes(gzip.compress(header + a.tobytes()))
+
+
+def _write_png_header(path: Path, width: int, height: int) -> None:
+    """A PNG that claims width×height gray pixels and holds none: all a size check may read."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
 
 
 def _save_models(files: Path) -> None:
@@ -144,6 +157,10 @@ CASES = [
      "takes 32×32×3 images but the data's are 28×28×1", None),
     ("dream-picture-not-an-image", {"dreams": {"enabled": True, "picture": "{files}/not-a-picture.jpg",
                                                "count": 1, "steps": 1}}, [], "not-a-picture.jpg", "dream"),
+    ("dream-picture-20000x20000", {"dreams": {"enabled": True, "picture": "{files}/huge.png", "count": 1,
+                                              "steps": 1}}, [], "huge.png is too large", "dream"),
+    ("dream-picture-10000x10000", {"dreams": {"enabled": True, "picture": "{files}/big.png", "count": 1,
+                                              "steps": 1}}, [], "big.png is too large", "dream"),
     ("missing-config-file", None, [], "config file not found", None),
     ("output-path-is-a-file", {}, ["--out", "{files}/a-file"], "is a file, not a folder", None),
     ("output-folder-of-other-files", {}, ["--out", "{files}/documents"], "did not write", None),

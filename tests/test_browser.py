@@ -3,7 +3,7 @@
 One walk: index → filter over every map → a layer (keyboard) → a map → next and previous map with the
 → and ← keys → the large view (click and keyboard, Escape closes) → an image-set image page and a dream
 page when the build has them; on every page visited no console error and no broken picture. Then the
-dark theme and a phone-sized window.
+dark theme and a phone-sized window, and one page of every kind at 390 and 1400 px: none scrolls sideways.
 
 Skipped, with the reason, when Playwright or a chromium binary is missing (`.ci/run` installs chromium).
 BROWSER_TEST_SITE=/path/to/site checks another built site (e.g. a default build) instead of the quick one.
@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -230,9 +231,7 @@ def test_dark_theme_and_phone(browser, site):
     try:
         layer, pages = next(iter(maps.items())) if maps else (None, [])
         for rel in ["index.html"] + ([f"layers/{layer}/index.html", f"layers/{layer}/{pages[0]}"] if layer else []):
-            phone.open(rel)
-            width = phone.page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390, f"{rel} is {width} px wide on a 390 px phone (scrolls sideways)"
+            phone.open(rel)  # its width: test_no_page_scrolls_sideways_at_phone_or_desktop_width, every kind of page
         # keyboard focus is visible: a focused link gets an outline
         phone.page.keyboard.press("Tab")
         outline = phone.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
@@ -257,3 +256,78 @@ def test_search_index_is_embedded_and_resolves(site):
         assert e["s"] in ("ok", "weak", "dead", "failed"), e
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<script src="static/search-index.js"></script>' in index
+
+
+# One page of each kind (the first that exists; BROWSER_TEST_SITE may lack some kinds).
+PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "sets/index.html", "sets/*/index.html",
+              "sets/*/image-*.html", "compare/*.html", "confusion.html", "dreams/index.html",
+              "dreams/carve-*.html", "dreams/layer-*.html"]  # a tiled dream page is laid out as a carved one
+WIDTHS = {390: {"is_mobile": True, "has_touch": True}, 1400: {}}
+# What the width test reads from a page, in one round trip: the document's width; pixel pictures outside
+# a smoothing thumbnail view that are not at a whole multiple of their own pixels; the confusion
+# matrix's font sizes; map grids, the first map number's visibility and the last grid cell's link.
+LAYOUT = """() => {
+  const b = document.querySelector('.grid-cells b'), links = document.querySelectorAll('.grid-cells a');
+  return {
+    width: document.documentElement.scrollWidth,
+    fractional: Array.from(document.querySelectorAll('figure.grid .hover-grid img, .grid-wrap img'))
+      .filter(i => !i.closest('.side') && i.naturalWidth > 0)
+      .map(i => [i.getAttribute('src'), i.getBoundingClientRect().width / i.naturalWidth])
+      .filter(([src, r]) => Math.abs(r - Math.round(r)) > 0.01 || r < 0.99).map(([src, r]) => `${src} at ${r.toFixed(2)}×`),
+    matrix: Array.from(document.querySelectorAll('table.matrix td')).map(td => parseFloat(getComputedStyle(td).fontSize)),
+    map_grids: document.querySelectorAll('[data-grid*=" map "]').length,
+    number_shown: b ? getComputedStyle(b).visibility === 'visible' : null,
+    link: links.length ? links[links.length - 1].getAttribute('href') : null,
+  };
+}"""
+
+
+def one_page_per_kind(site: Path) -> list[str]:
+    found = [next(iter(sorted(site.glob(pattern))), None) for pattern in PAGE_KINDS]
+    return [p.relative_to(site).as_posix() for p in found if p is not None]
+
+
+def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
+    """At 390 px (a phone, touch) and 1400 px no page is wider than the window: wide tables and grids
+    scroll inside their own box. The confusion matrix keeps readable numbers on the phone, grids keep a
+    whole-number scale, and on the touch screen every map shows its number and links to its page."""
+    pages = one_page_per_kind(site)
+    assert len(pages) >= 8, f"too few kinds of page in {site}: {pages}"
+    wide, other = [], []
+    for width, touch in WIDTHS.items():
+        v = Visit(browser, site, viewport={"width": width, "height": 900}, **touch)
+        try:
+            for rel in pages:
+                v.page.goto(v.url(rel), wait_until="domcontentloaded")  # every img has its size: layout is final
+                got = v.page.evaluate(LAYOUT)
+                # Against the width asked for: in mobile emulation innerWidth grows to the content.
+                if got["width"] > width + 1:
+                    wide.append(f"{rel} is {got['width']} px wide at {width} px")
+                other += [f"{rel} at {width} px: pixel grid {f}" for f in got["fractional"]]
+                if rel == "confusion.html" and width == 390 and min(got["matrix"] or [0]) < 11:
+                    other.append(f"confusion matrix numbers at {min(got['matrix'] or [0])} px (0: none as text)")
+                other += grid_cell_problems(got, site, rel, width, bool(touch))
+            assert v.errors == [], v.errors
+        finally:
+            v.close()
+    assert wide == [], "pages that scroll sideways: " + "; ".join(wide)
+    assert other == [], "; ".join(other)
+
+
+def grid_cell_problems(got: dict, site: Path, rel: str, width: int, touch: bool) -> list[str]:
+    """Map grids: numbers shown on a touch screen (hover shows them elsewhere), links to map pages that exist."""
+    if got["number_shown"] is None:
+        return [f"{rel}: no map numbers on its grids"] if got["map_grids"] else []
+    if got["number_shown"] != touch:
+        return [f"{rel} at {width} px: map numbers {'hidden' if touch else 'shown'}"]
+    if got["link"] and not ((site / rel).parent / got["link"]).resolve().is_file():
+        return [f"{rel}: a grid cell links to {got['link']}, which is not there"]
+    return []
+
+
+def test_colour_bars_are_transparent_around_the_bar(site):
+    """A colour bar on an opaque white figure is a white box on the dark theme."""
+    bars = sorted(site.glob("sets/img/colorbar-*.png"))
+    for path in bars:
+        with Image.open(path) as bar:
+            assert bar.mode == "RGBA" and bar.getpixel((0, 0))[3] == 0, f"{path.name} has an opaque background"

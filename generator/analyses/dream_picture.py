@@ -31,7 +31,8 @@ def picture_path(name: str | None, root: Path) -> Path:
 def load_picture(name: str | None, size: int, root: Path) -> np.ndarray:
     """A square gray picture of size×size pixels (float64, 0..255): EXIF orientation applied, colour
     and alpha flattened (on white), the central square cropped, then resized with a bicubic filter.
-    Anything that is not a readable JPEG or PNG raises a one-line UserError naming the file."""
+    Anything that is not a readable JPEG or PNG, or is larger than Pillow's pixel limit (read from
+    the header, before any pixel is decoded), raises a one-line UserError naming the file."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = picture_path(name, root)
@@ -40,7 +41,7 @@ def load_picture(name: str | None, size: int, root: Path) -> np.ndarray:
     if not path.is_file():
         raise UserError(f"dreams.picture: no such file: {path}")
     try:
-        with Image.open(path) as image:
+        with _open_within_limit(path) as image:
             if image.format not in ("JPEG", "PNG", "MPO"):
                 raise UserError(f"dreams.picture: {path} is a {image.format or 'unknown'} image, not a JPEG or PNG")
             image = ImageOps.exif_transpose(image)
@@ -57,6 +58,24 @@ def load_picture(name: str | None, size: int, root: Path) -> np.ndarray:
         raise UserError(f"dreams.picture: {path} is not a readable JPEG or PNG image "
                         f"({err.__class__.__name__})") from None
     return to_square(np.asarray(gray, dtype=np.float64), size)
+
+
+def _open_within_limit(path: Path):
+    """Image.open, with both of Pillow's size alarms as one UserError: its warning (more than
+    MAX_IMAGE_PIXELS, which would still be decoded, slowly and into gigabytes) and its
+    DecompressionBombError (more than twice that). Only the header has been read at this point."""
+    import warnings
+
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise UserError(f"dreams.picture: {path} is too large: more than {limit:,} pixels "
+                        f"(about {limit // 1_000_000} megapixels); scale it down") from None
 
 
 def to_square(pixels: np.ndarray, size: int) -> np.ndarray:

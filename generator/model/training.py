@@ -124,8 +124,10 @@ def _signals_after_batch():
     if threading.current_thread() is not threading.main_thread():
         yield caught
         return
+    # A signal the process was started with ignored (SIGINT in a job started with `&` by a script)
+    # stays ignored here too, as it is in every other stage.
     previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
-                for s in (signal.SIGINT, signal.SIGTERM)}
+                for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield caught
     finally:

@@ -1,7 +1,7 @@
 """The confusion page: what the network mixes up, with every mistake shown as a picture."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,7 @@ class ConfusionData:
     shown_limit: int
     class_names: list[str]
     heatmaps: tuple[str, str] = (HEATMAP_COUNTS, HEATMAP_RATES)
+    matrix: list[list[int]] = field(default_factory=list)  # counts, rows true, columns predicted; shown as text
 
 
 def _evaluation(build):
@@ -91,7 +92,7 @@ def page_data(build) -> ConfusionData:
     table = confusion.per_class_table(matrix, names).to_dict("records")
     return ConfusionData(float(np.trace(matrix) / matrix.sum()), int(len(wrong)), int(matrix.sum()), table,
                          pairs, [_mistake(build, probs, i) for i in _shown(build)],
-                         build.cfg.site.misclassified_limit, names)
+                         build.cfg.site.misclassified_limit, names, matrix=matrix.astype(int).tolist())
 
 
 def pages(build) -> list[Page]:

@@ -15,6 +15,7 @@ class LayerView:
     layout: str      # "W H cols h w sep count unit" of the unscaled grid, for the hover labels
     vmin: float      # the shared colour range, in raw activation units
     vmax: float
+    map_page: str | None = None  # map 0's page when the build has the layer's map pages; map k's differs in k
 
 
 @dataclass

@@ -203,6 +203,7 @@ def describe(set_cfg, names: list[str], indices: np.ndarray) -> str:
 def layer_views(build) -> list[LayerView]:
     art = _art(build)
     scales = shared_scales(art, build.cfg.activations.scaling)
+    with_pages = map_page_layers(build)
     views = []
     for layer in art.meta["layers"]:
         shape = art.meta["shapes"][layer]
@@ -211,7 +212,9 @@ def layer_views(build) -> list[LayerView]:
         if len(shape) == 3:
             title = f"{layer} · {count} maps of {shape[0]}×{shape[1]}"
             legend = (f"Maps 0–{count - 1}, {cols} to a row, numbered left to right and top to bottom "
-                      f"(map {cols} starts the second row); hover over a map to see its number.")
+                      f"(map {cols} starts the second row); hover over a map to see its number "
+                      f"(on a touch screen it is in the map's corner)"
+                      f"{'; a map links to its page' if layer in with_pages else ''}.")
         elif unit == "class":
             title = f"{layer} · the 10 outputs (softmax probabilities)"
             legend = "Classes 0 to 9 from left to right; hover for the class."
@@ -225,7 +228,7 @@ def layer_views(build) -> list[LayerView]:
                if acfg.scaling == "standardized" else
                f"colour bar of {layer}: {acfg.colormap} from {vmin:.3g} to {vmax:.3g}")
         views.append(LayerView(layer, f"layer-{_layer_slug(layer)}", title, legend, colorbar_asset(layer),
-                               alt, layout, vmin, vmax))
+                               alt, layout, vmin, vmax, urls.map_page(layer, 0) if layer in with_pages else None))
     return views
 
 
@@ -276,6 +279,11 @@ def _title(art, name: str) -> str:
 def layers_linked(build) -> bool:
     """Whether the OIP gallery (section 'layers') is part of this build, so map links resolve."""
     return in_build(build, "layers") is not None
+
+
+def map_page_layers(build) -> set[str]:
+    """The layers whose maps have pages in this build (links to them resolve)."""
+    return set(build.cfg.oip.layers) if layers_linked(build) else set()
 
 
 # ---- pages -------------------------------------------------------------------------------------

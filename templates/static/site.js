@@ -247,22 +247,63 @@
   });
 })();
 
-// Hover over a grid: the number of the map (and the position in it) or node under the pointer.
+// Activation grids. Every map carries its number (shown where nothing hovers: touch screens) and, when
+// the build has the layer's map pages (data-map-page: map 0's), links to its page; hovering still
+// shows the number (and the position in the map) or the node under the pointer.
 (function () {
   var tip = document.createElement("div");
   tip.className = "grid-tip"; tip.hidden = true; document.body.appendChild(tip);
+
+  // map 0's page → map k's: the digits before ".html", as wide as they are there
+  function mapPage(first, k) {
+    return first.replace(/(\d+)(\.html)$/, function (all, digits, ext) {
+      var n = String(k);
+      while (n.length < digits.length) n = "0" + n;
+      return n + ext;
+    });
+  }
+
+  function pct(part, whole) { return (100 * part / whole) + "%"; }
+
+  // One absolutely placed cell per map, in percent of the picture, so it follows any displayed size.
+  function cells(box, G, first) {
+    var layer = document.createElement("span");
+    layer.className = "grid-cells";
+    for (var k = 0; k < G.n; k++) {
+      var c = k % G.cols, row = Math.floor(k / G.cols);
+      var cell = document.createElement(first ? "a" : "span");
+      if (first) {
+        cell.href = mapPage(first, k);
+        cell.tabIndex = -1;  // the picture itself stays the one tab stop (Enter: the large view)
+        cell.setAttribute("aria-label", G.unit + " " + k);
+      }
+      cell.style.left = pct(c * (G.w + G.sep), G.W);
+      cell.style.top = pct(row * (G.h + G.sep), G.H);
+      cell.style.width = pct(G.w, G.W);
+      cell.style.height = pct(G.h, G.H);
+      var label = document.createElement("b");
+      label.textContent = k;
+      cell.appendChild(label);
+      layer.appendChild(cell);
+    }
+    box.appendChild(layer);
+  }
+
   document.querySelectorAll("[data-grid]").forEach(function (box) {
     var g = box.getAttribute("data-grid").split(" "), img = box.querySelector("img");
-    var W = +g[0], H = +g[1], cols = +g[2], h = +g[3], w = +g[4], sep = +g[5], n = +g[6], unit = g[7], s = +g[8];
-    img.addEventListener("mousemove", function (e) {
+    var G = {W: +g[0], H: +g[1], cols: +g[2], h: +g[3], w: +g[4], sep: +g[5], n: +g[6], unit: g[7], s: +g[8]};
+    var first = box.getAttribute("data-map-page");
+    if (G.unit === "map") cells(box, G, first);
+    box.addEventListener("mousemove", function (e) {
       var r = img.getBoundingClientRect();
-      var x = Math.floor((e.clientX - r.left) / r.width * W), y = Math.floor((e.clientY - r.top) / r.height * H);
-      var c = Math.floor(x / (w + sep)), row = Math.floor(y / (h + sep));
-      var i = x - c * (w + sep), j = y - row * (h + sep), k = row * cols + c;
-      if (c >= cols || i >= w || j >= h || k >= n) { tip.hidden = true; return; }
-      tip.textContent = unit + " " + k + (h > s ? " · row " + Math.floor(j / s) + ", column " + Math.floor(i / s) : "");
+      var x = Math.floor((e.clientX - r.left) / r.width * G.W), y = Math.floor((e.clientY - r.top) / r.height * G.H);
+      var c = Math.floor(x / (G.w + G.sep)), row = Math.floor(y / (G.h + G.sep));
+      var i = x - c * (G.w + G.sep), j = y - row * (G.h + G.sep), k = row * G.cols + c;
+      if (c >= G.cols || i >= G.w || j >= G.h || k >= G.n) { tip.hidden = true; return; }
+      tip.textContent = G.unit + " " + k + (G.h > G.s ? " · row " + Math.floor(j / G.s) + ", column " + Math.floor(i / G.s) : "") +
+        (first ? " · click for its page" : "");
       tip.style.left = e.pageX + 14 + "px"; tip.style.top = e.pageY + 14 + "px"; tip.hidden = false;
     });
-    img.addEventListener("mouseleave", function () { tip.hidden = true; });
+    box.addEventListener("mouseleave", function () { tip.hidden = true; });
   });
 })();

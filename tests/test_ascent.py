@@ -35,7 +35,7 @@ def images():
 
 
 def _map_mean(layer, maps, side):
-    return MapMean(layer, maps, spatial_weights(len(maps), side))
+    return objectives.map_mean(layer, maps, side)
 
 
 # ---- objectives ------------------------------------------------------------------------------------
@@ -69,8 +69,7 @@ def test_map_mean_and_node_objectives_read_the_right_values(model, images):
     value, _ = render.values(model, _map_mean("Conv2D_3", maps, (3, 3)), images)
     np.testing.assert_allclose(value, acts.mean(axis=(1, 2))[np.arange(6), maps], rtol=1e-5, atol=1e-6)
     nodes = np.array([[0, 0], [1, 2], [2, 2], [0, 1], [1, 1], [2, 0]])
-    node = MapMean("Conv2D_3", maps, spatial_weights(6, (3, 3), nodes))
-    value, _ = render.values(model, node, images)
+    value, _ = render.values(model, objectives.node("Conv2D_3", maps, nodes, (3, 3)), images)
     np.testing.assert_allclose(value, acts[np.arange(6), nodes[:, 0], nodes[:, 1], maps], rtol=1e-5, atol=1e-6)
 
 

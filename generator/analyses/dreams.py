@@ -6,7 +6,6 @@ Arrays are in pixel units (0..255 scale, not clipped: a dream may overshoot).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np

@@ -24,7 +24,8 @@ class FastTap:
 
 
 class FastView:
-    """Each layer's input is computed once per view, however many objectives read the layer."""
+    """Each layer's input is computed once per view, however many objectives read the layer; two
+    layers' inputs are two passes from the image (the fused kernels keep no intermediate output)."""
 
     def __init__(self, tap: FastTap, x):
         self.tap, self.x, self._inputs = tap, x, {}
@@ -79,4 +80,5 @@ class ModelView:
     def row_map(self, layer: str, prepared):
         raise ValueError("per-row maps need the fast tap (FastTap)")
 
-    preactivation = row_map
+    def preactivation(self, layer: str):
+        raise ValueError("pre-activations need the fast tap (FastTap)")

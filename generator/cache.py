@@ -25,6 +25,11 @@ def stable_hash(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# The registry lists which analyses exist; what a result takes from it (which sections are in the
+# build) is part of that result's depends, so adding an analysis does not redo every other one.
+NOT_CODE = {"generator.registry"}
+
+
 def code_version(*modules: str) -> str:
     """Hash of the named modules' source and of every generator module they import, anywhere in the
     file and transitively, read from the source (not from what happens to be loaded), so a result is
@@ -64,7 +69,7 @@ def _generator_imports(name: str) -> set[str]:
                 parent = ".".join(parts[: len(parts) - node.level + 1])
                 base = f"{parent}.{base}" if base else parent
             found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
-    return {m for m in found if m.startswith("generator") and _is_module(m)}
+    return {m for m in found if m.startswith("generator") and m not in NOT_CODE and _is_module(m)}
 
 
 def _is_module(name: str) -> bool:

@@ -1,11 +1,11 @@
 """Checks across keys that the schema cannot express, run before any data is read or model trained,
-so `check` tells the truth and a build fails in a second, not after minutes of training."""
+so `check` tells the truth and a build fails in a second, not after minutes of training. Each
+analysis brings its own checks through the registry."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from .analyses import dreams, image_sets, oip_stage
-from .analyses.dream_picture import load_picture
+from . import registry
 from .config import Config
 from .errors import UserError
 
@@ -13,21 +13,37 @@ from .errors import UserError
 def check_config(cfg: Config, root: Path) -> None:
     if cfg.data.sample and cfg.data.dataset != "mnist":
         raise UserError("data.sample: the bundled sample is MNIST; set data.dataset: mnist or drop sample")
-    oip_stage.check_config(cfg.oip)
-    image_sets.validate_sets(cfg.activations)
-    _check_colormap(cfg.activations.colormap)
-    if cfg.dreams.enabled:
-        dreams.check_config(cfg.dreams)
-        load_picture(cfg.dreams.picture, 28, root)  # a missing or foreign picture fails now
+    if cfg.data.dataset == "custom" and not cfg.data.path:
+        raise UserError("data.dataset: custom needs data.path (a keras-layout .npz)")
+    if cfg.model.path:
+        check_model_file(cfg, root)
+    for analysis in registry.analyses():
+        if analysis.check is not None:
+            analysis.check(cfg, root)
 
 
-def check_data(cfg: Config, n_test: int) -> None:
-    """Checks that need the data set: explicit test-image numbers must exist in it."""
-    image_sets.check_indices(cfg.activations, n_test)
+def model_path(cfg: Config, root: Path) -> Path:
+    path = Path(cfg.model.path).expanduser()
+    return path if path.is_absolute() else root / path
 
 
-def _check_colormap(name: str) -> None:
-    from matplotlib import colormaps
+def check_model_file(cfg: Config, root: Path) -> None:
+    """A given model must be readable and of a kind the gallery can open: said now, before any work."""
+    from .model.persist import load_model_file
+    from .model.support import check_model
 
-    if name not in colormaps:
-        raise UserError(f"activations.colormap: unknown colour map {name!r} (e.g. viridis, magma, gray, jet)")
+    path = model_path(cfg, root)
+    check_model(load_model_file(path), str(path))
+
+
+def check_data(cfg: Config, dataset) -> None:
+    """Checks that need the data set, e.g. explicit test-image numbers must exist in it."""
+    from .model.architecture import SEED_MIN_SIDE
+
+    side = min(dataset.image_shape[:2])
+    if not cfg.model.path and side < SEED_MIN_SIDE:
+        raise UserError(f"the data's images are {side} px on a side; the seed network needs at least "
+                        f"{SEED_MIN_SIDE}×{SEED_MIN_SIDE} (give model.path for a network of your own)")
+    for analysis in registry.analyses():
+        if analysis.check_data is not None:
+            analysis.check_data(cfg, dataset)

@@ -33,6 +33,8 @@ class Build:
     weights_hash: str = ""
     results: dict[str, Artifact] = field(default_factory=dict)
     timings: list[Timing] = field(default_factory=list)
+    started: float = 0.0  # perf_counter() when the build began, for the footer's duration
+    pages_written: int = 0
     _model: Any = None
 
     @property

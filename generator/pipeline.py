@@ -1,39 +1,35 @@
 """One build: gather every result first, then draw and write the site, then swap it in."""
 from __future__ import annotations
 
-import importlib
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
 
-from . import render, site_writer
+from . import registry, render, site_writer
 from .cache import Store
+from .checks import check_config, check_data
 from .config import Config, config_hash
 from .context import Build, Timing
-from .checks import check_data
 from .data import load_dataset
 from .pages import home, urls
+from .pages.model import SiteContext
 from .pages.section import place_assets
-
-# Analysis stages, in dependency order; each module has run(build).
-STAGES = ["generator.analyses.evaluation", "generator.analyses.oip_stage", "generator.analyses.dreams",
-          "generator.analyses.image_set_stage"]
-# Page sections after the index; each module has SECTION.
-SECTIONS = ["generator.pages.layers", "generator.pages.image_sets", "generator.pages.confusion",
-            "generator.pages.dreams"]
 
 
 def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, log=print) -> Build:
     started = time.perf_counter()
+    check_config(cfg, root)
     site_writer.check_output(out)
-    build = Build(cfg, root, Store(cache or root / "cache", log), load_dataset(cfg.data, root), log)
-    build.started = started
-    check_data(cfg, len(build.dataset.x_test))
+    build = Build(cfg, root, Store(cache or root / "cache", log), load_dataset(cfg.data, root, log), log,
+                  started=started)
+    check_data(cfg, build.dataset)
     from .model.training import obtain_model
 
     obtain_model(build)
-    for module in STAGES:
-        importlib.import_module(module).run(build)
+    for analysis in registry.analyses():
+        if analysis.run is not None:
+            analysis.run(build)
     write_site(build, out)
     log(summary(build, out, time.perf_counter() - started))
     return build
@@ -43,8 +39,7 @@ def write_site(build: Build, out: Path) -> None:
     start = time.perf_counter()
     staging = site_writer.staging_folder(out)
     try:
-        sections = [(m, importlib.import_module(m).SECTION) for m in SECTIONS]
-        sections = [(m, s) for m, s in sections if s.enabled(build)]
+        sections = [(m, s) for m, s in registry.sections() if s.enabled(build)]
         reused = [place_assets(build, s, m, staging) for m, s in sections]
         cards = [card for _, s in sections for card in s.cards(build)]
         index = home.section(cards)
@@ -53,16 +48,13 @@ def write_site(build: Build, out: Path) -> None:
         render.copy_static(staging)
         (staging / ".gitkeep").write_text("")  # site/ stays a tracked, empty folder in git
         (staging / site_writer.MARKER).write_text("written by the cnn-gallery generator; replaced on rebuild\n")
-        common = {"title": build.cfg.site.title, "config_hash": config_hash(build.cfg),
-                  "credit": build.dataset.credit,
-                  "built": datetime.now().strftime("%Y-%m-%d %H:%M"),
-                  "duration": f"{time.perf_counter() - build.started:.0f} s",
-                  "nav": [("Index", urls.INDEX, "index")] + [e for _, s in sections if (e := s.nav_entry(build))]}
-        render.render_pages(pages, staging, render.ImageIndex(staging), common)
+        site = SiteContext(build.cfg.site.title, config_hash(build.cfg), build.dataset.credit,
+                           datetime.now().strftime("%Y-%m-%d %H:%M"),
+                           f"{time.perf_counter() - build.started:.0f} s",
+                           [("Index", urls.INDEX, "index")] + [e for _, s in sections if (e := s.nav_entry(build))])
+        render.render_pages(pages, staging, render.ImageIndex(staging), site)
         site_writer.swap_in(staging, out)
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
     build.pages_written = len(pages)

@@ -5,14 +5,12 @@ import json
 import posixpath
 import shutil
 from pathlib import Path
-from typing import Any
-
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 from PIL import Image
 
 from .errors import StageFailed
-from .pages.model import Page
+from .pages.model import Page, SiteContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -70,7 +68,7 @@ def _img_tag(images: ImageIndex):
     return img
 
 
-def render_pages(pages: list[Page], site: Path, images: ImageIndex, common: dict[str, Any]) -> None:
+def render_pages(pages: list[Page], site: Path, images: ImageIndex, common: SiteContext) -> None:
     env = environment(images)
     for page in pages:
         path = site / page.url

@@ -233,9 +233,9 @@ def test_section_is_off_without_sets_and_map_links_need_the_gallery(tmp_path, mo
     build = make_build(tmp_path, ActivationsConfig(), np.zeros((2, 28, 28), np.uint8), np.array([0, 1], np.uint8))
     image_set_stage.run(build)
     assert not section.SECTION.enabled(build)
-    from generator import pipeline
+    from generator import registry
 
-    monkeypatch.setattr(pipeline, "SECTIONS", [m for m in pipeline.SECTIONS if m != "generator.pages.layers"])
+    monkeypatch.setattr(registry, "ANALYSES", [m for m in registry.ANALYSES if m != "generator.analyses.oip_stage"])
     assert section.layers_linked(build) is False
 
 
@@ -243,26 +243,26 @@ def test_maps_link_to_the_oip_gallery_only_when_it_is_built(tiny_site, monkeypat
     import sys
     import types
 
-    from generator import pipeline
+    from generator import registry
 
     build, _, _ = tiny_site
     gallery = types.ModuleType("generator.pages.layers")
-    gallery.SECTION = types.SimpleNamespace(enabled=lambda b: True)
+    gallery.SECTION = types.SimpleNamespace(name="layers", enabled=lambda b: True, panels={})
     monkeypatch.setitem(sys.modules, "generator.pages.layers", gallery)
 
-    def comparison_rows(sections):
-        monkeypatch.setattr(pipeline, "SECTIONS", sections)
+    def comparison_rows(analyses):
+        monkeypatch.setattr(registry, "ANALYSES", analyses)
         page = next(p for p in section.pages(build) if p.url == urls.comparison("fours", "nines"))
         return {r.layer.name: r for r in page.data.layers}
 
-    rows = comparison_rows(["generator.pages.layers", "generator.pages.image_sets"])
+    rows = comparison_rows(["generator.analyses.oip_stage", "generator.analyses.image_set_stage"])
     linked = [name for name, r in rows.items() if any(u.url for u in r.top)]
     assert linked and set(linked) <= set(build.cfg.oip.layers)
     for name in linked:
         assert all(u.url == urls.map_page(name, u.number) for u in rows[name].top)
         assert all(u.url == urls.map_page(name, u.number) for u in rows[name].units_a + rows[name].units_b)
     assert all(u.url is None for name in ("Max_Pool_1", "Dense_1") for u in rows[name].top)
-    rows = comparison_rows(["generator.pages.image_sets"])
+    rows = comparison_rows(["generator.analyses.image_set_stage"])
     assert all(u.url is None for r in rows.values() for u in r.top)
 
 

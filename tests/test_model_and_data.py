@@ -12,7 +12,7 @@ from generator.data import load_dataset
 from generator.data import sources
 from generator.data.dataset import standardize, unstandardize
 from generator.errors import UserError
-from generator.model.architecture import LAYERS, PARAMETERS, build_model, check_architecture
+from generator.model.architecture import LAYERS, PARAMETERS, build_model
 
 
 def test_seed_architecture_and_parameter_count():
@@ -30,13 +30,23 @@ def test_seed_architecture_and_parameter_count():
     assert shapes["Dense_2"] == (10,)
 
 
-def test_a_different_network_is_refused():
+def test_a_network_without_convolutions_is_refused_and_logits_are_detected():
     import keras
+
+    from generator.model.support import check_model, outputs_probabilities
 
     other = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(name="Flatten"),
                               keras.layers.Dense(10, name="Dense_2")])
-    with pytest.raises(UserError, match="not the seed architecture"):
-        check_architecture(other, "other.keras")
+    with pytest.raises(UserError, match="no Conv2D"):
+        check_model(other, "other.keras")
+    assert not outputs_probabilities(other)
+    assert outputs_probabilities(build_model())
+
+
+def test_seed_network_follows_the_data_shape_and_classes():
+    model = build_model(0.0, (32, 32, 3), 4)
+    assert tuple(model.inputs[0].shape[1:]) == (32, 32, 3) and model.outputs[0].shape[-1] == 4
+    assert build_model().count_params() == PARAMETERS
 
 
 def _fake_arrays(n_train=30, n_test=12, seed=0):
@@ -106,12 +116,36 @@ def test_source_order(tmp_path, offline):
     assert offline == []  # never downloads while a local source exists
 
 
-def test_offline_message(tmp_path, offline):
+def test_offline_falls_back_to_the_bundled_sample_and_says_so(tmp_path, offline):
+    said: list[str] = []
+    ds = load_dataset(DataConfig(), tmp_path, said.append)
+    assert offline == ["mnist"]
+    assert ds.source == "bundled MNIST sample" and ds.x_test.shape == (2000, 28, 28)
+    assert ds.notice and len(said) == 1 and "data/mnist.npz" in said[0]
+
+
+def test_offline_message_when_the_fallback_is_switched_off(tmp_path, offline):
     with pytest.raises(UserError) as err:
-        load_dataset(DataConfig(), tmp_path)
+        load_dataset(DataConfig(fallback=False), tmp_path)
     assert offline == ["mnist"]
     message = str(err.value)
     assert "\n" not in message and "data/mnist.npz" in message and "data.path" in message
+
+
+@pytest.mark.parametrize("kind", ["float", "uint8", "rgb", "column-labels"])
+def test_npz_layouts_are_read_on_the_pixel_scale(tmp_path, kind):
+    rng = np.random.default_rng(0)
+    shape = (6, 12, 10, 3) if kind == "rgb" else (6, 12, 10)
+    pixels = rng.integers(0, 256, shape).astype(np.uint8)
+    x = pixels.astype(np.float32) / 255 if kind == "float" else pixels
+    y = rng.integers(0, 3, (6, 1) if kind == "column-labels" else 6)
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x[:2], y_test=y[:2])
+    ds = load_dataset(DataConfig(dataset="custom", path=str(tmp_path / "d.npz"), class_names=["a", "b", "c"]),
+                      tmp_path)
+    np.testing.assert_allclose(ds.x_train, pixels, atol=1e-3)
+    assert ds.image_shape == ((12, 10, 3) if kind == "rgb" else (12, 10, 1))
+    assert ds.class_names == ["a", "b", "c"] and ds.y_train.shape == (6,)
+    assert ds.pixel_format.startswith("float" if kind == "float" else "uint8")
 
 
 def test_corrupt_npz_is_one_line(tmp_path, offline):

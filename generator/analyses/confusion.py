@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..registry import Analysis
+
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Rows are true classes, columns predicted ones."""
@@ -51,3 +53,7 @@ def pair_examples(y_true: np.ndarray, probs: np.ndarray, a: int, b: int) -> np.n
     wrong = misclassified(y_true, probs)
     keep = ((y_true[wrong] == a) & (pred[wrong] == b)) | ((y_true[wrong] == b) & (pred[wrong] == a))
     return wrong[keep]
+
+
+# The statistics come from the evaluation stage's predictions; this analysis only adds the page.
+ANALYSIS = Analysis("confusion", section="generator.pages.confusion")

@@ -14,11 +14,12 @@ from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
 from ..model import architecture, taps
+from ..registry import Analysis
 from . import dream_picture as dp
 from .carving import carve, match_matrix
 from .layer_dream import layer_dream, octave_sizes
 from .map_stats import map_means
-from .oip_stage import best_final, best_start, stage_name
+from .oip_results import best_final, best_start, stage_name
 
 NAME = "dreams"
 
@@ -29,7 +30,6 @@ def run(build) -> Artifact | None:
     cfg = build.cfg.dreams
     if not cfg.enabled:
         return None
-    check_config(cfg)
     picture = dp.load_picture(cfg.picture, cfg.picture_size, build.root)
     oip = build.results.get(stage_name(cfg.layer))
     depends = [as_dict(cfg), as_dict(build.cfg.oip), build.cfg.seed, dp.picture_hash(picture),
@@ -187,3 +187,12 @@ def best_oips(arrays: dict, maps: list[int]) -> np.ndarray:
     """Each map's OIP from its strongest start, (maps, 28, 28)."""
     best = best_start(arrays["final"], arrays["failed"])
     return np.stack([arrays["patterns"][m, best[m]] for m in maps])
+
+
+def _check(cfg, root) -> None:
+    if cfg.dreams.enabled:
+        check_config(cfg.dreams)
+        dp.load_picture(cfg.dreams.picture, dp.TILE, root)  # a missing or foreign picture fails now
+
+
+ANALYSIS = Analysis("dreams", settings="dreams", check=_check, run=run, section="generator.pages.dreams")

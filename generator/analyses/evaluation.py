@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cache import Artifact, code_version
+from ..registry import Analysis
 from . import confusion
 
 NAME = "evaluation"
@@ -15,8 +16,14 @@ def run(build) -> Artifact:
 
 def _compute(build) -> Artifact:
     probs = build.model.predict(build.x_test(), batch_size=500, verbose=0).astype(np.float32)
+    if not build.model_info.get("probabilities", True):  # a logits model: shown as probabilities anyway
+        shifted = np.exp(probs - probs.max(axis=1, keepdims=True))
+        probs = shifted / shifted.sum(axis=1, keepdims=True)
     y = build.dataset.y_test.astype(np.int64)
-    matrix = confusion.confusion_matrix(y, probs.argmax(axis=1))
+    matrix = confusion.confusion_matrix(y, probs.argmax(axis=1), probs.shape[1])
     return Artifact("", {"probs": probs, "confusion": matrix,
                          "misclassified": confusion.misclassified(y, probs)},
                     {"accuracy": float(np.trace(matrix) / matrix.sum())})
+
+
+ANALYSIS = Analysis("evaluation", run=run)

@@ -16,7 +16,8 @@ from ..config import as_dict
 from ..data.dataset import standardize
 from .activations import layer_activations
 from .compare import compare_sets
-from .image_sets import display_title, resolve_set, slug
+from ..registry import Analysis
+from .image_sets import check_indices, display_title, resolve_set, slug, validate_sets
 
 NAME = "activations"
 MASKS = ("only_a", "only_b", "common")
@@ -88,3 +89,22 @@ def _compute(build) -> Artifact:
 def _plain_row(row: dict) -> dict:
     return {key: (int(value) if isinstance(value, (int, np.integer)) else float(value))
             for key, value in row.items()}
+
+
+def _check(cfg, root) -> None:
+    validate_sets(cfg.activations)
+    _check_colormap(cfg.activations.colormap)
+
+
+def _check_colormap(name: str) -> None:
+    from matplotlib import colormaps
+
+    if name not in colormaps:
+        from ..errors import UserError
+
+        raise UserError(f"activations.colormap: unknown colour map {name!r} (e.g. viridis, magma, gray, jet)")
+
+
+ANALYSIS = Analysis("sets", settings="activations", check=_check,
+                    check_data=lambda cfg, dataset: check_indices(cfg.activations, len(dataset.x_test)),
+                    run=run, section="generator.pages.image_sets")

@@ -9,9 +9,18 @@ from .schema import bounded
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: Literal["mnist", "fashion"] = "mnist"
-    # A keras-layout .npz or a folder of the four IDX .gz files; tried before data/ and keras's cache.
+    # mnist, fashion and cifar10 are found offline (data/, keras's cache) or downloaded; `custom`
+    # needs `path`. Images N×H×W or N×H×W×C (1 or 3 channels), uint8 0..255 or floats 0..1.
+    dataset: Literal["mnist", "fashion", "cifar10", "custom"] = "mnist"
+    # A keras-layout .npz (x_train, y_train, x_test, y_test) or a folder of the four IDX .gz files;
+    # tried before data/ and keras's cache.
     path: Optional[str] = None
+    # Names of the classes 0..K−1 (default: the data set's own, else "0".."K−1").
+    class_names: Optional[list[str]] = None
+    title: Optional[str] = None   # how pages name the data set (default: the data set's name)
+    credit: Optional[str] = None  # a line of credit shown on every page
+    # With no MNIST found and no network, build from the bundled sample (and say so) instead of stopping.
+    fallback: bool = True
     # Use the small real-MNIST sample that ships inside the package (quick builds and tests).
     sample: bool = False
     train_limit: Optional[int] = bounded(None, min=10)

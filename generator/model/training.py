@@ -17,7 +17,8 @@ from ..cache import file_hash, stable_hash, write_atomic
 from ..config import as_dict
 from ..data.dataset import standardize
 from ..errors import Terminated
-from .architecture import check_architecture, summary_rows
+from .architecture import summary_rows
+from .support import check_fits_data, check_model, outputs_probabilities
 from .persist import load_model_file, save_model_file, weights_fingerprint
 
 VERSION = "1"
@@ -28,8 +29,9 @@ def obtain_model(build) -> None:
     start = time.perf_counter()
     cfg = build.cfg
     if cfg.model.path:
-        path = Path(cfg.model.path).expanduser()
-        path = path if path.is_absolute() else build.root / path
+        from ..checks import model_path
+
+        path = model_path(cfg, build.root)
         info, reused = _describe_given(build, path), True
     else:
         key = stable_hash(VERSION, build.dataset.fingerprint(), as_dict(cfg.model), cfg.seed)
@@ -65,12 +67,14 @@ def _cached_info(path: Path, log) -> dict | None:
 
 def _describe_given(build, path: Path) -> dict:
     model = load_model_file(path)
-    check_architecture(model, str(path))
-    build._model = model
+    check_model(model, str(path))
     ds = build.dataset
+    check_fits_data(model, str(path), ds.image_shape, ds.n_classes)
+    build._model = model
     info = {"sha256": file_hash(path), "mean": ds.mean, "std": ds.std, "summary": summary_rows(model),
             "params": int(model.count_params()), "history": {}, "train_seconds": None,
-            "trained_here": False, "settings": None, "train_size": len(ds.x_train)}
+            "trained_here": False, "settings": None, "train_size": len(ds.x_train),
+            "probabilities": outputs_probabilities(model)}
     info.update(_evaluate(model, build))
     return info
 
@@ -86,7 +90,7 @@ def _train(build, path: Path) -> dict:
     tf.config.experimental.enable_op_determinism()
     mean, std = ds.mean, ds.std
     x, y = standardize(ds.x_train, mean, std), ds.y_train.astype("int32")
-    model = build_model(cfg.model.l2)
+    model = build_model(cfg.model.l2, ds.image_shape, ds.n_classes)
     steps_per_epoch = math.ceil(len(x) / cfg.model.batch_size)
     model.compile(optimizer=keras.optimizers.SGD(_schedule(cfg.model, steps_per_epoch),
                                                  momentum=cfg.model.momentum, nesterov=True),
@@ -105,7 +109,7 @@ def _train(build, path: Path) -> dict:
     info = {"sha256": file_hash(path), "mean": mean, "std": std, "summary": summary_rows(model),
             "params": int(model.count_params()), "train_seconds": seconds, "trained_here": True,
             "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
-            "settings": as_dict(cfg.model), "train_size": len(x)}
+            "settings": as_dict(cfg.model), "train_size": len(x), "probabilities": True}
     info.update(_evaluate(model, build))
     write_atomic(_info_path(path), json.dumps(info, indent=1).encode())
     build._model = model
@@ -169,8 +173,11 @@ def _training_data(x: np.ndarray, y: np.ndarray, cfg):
 
 
 def _evaluate(model, build) -> dict:
+    import keras
+
     ds = build.dataset
-    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    logits = not outputs_probabilities(model)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=logits), metrics=["accuracy"])
     loss, acc = model.evaluate(standardize(ds.x_test, ds.mean, ds.std), ds.y_test.astype("int32"),
                                batch_size=500, verbose=0)
     return {"test_loss": float(loss), "test_accuracy": float(acc), "test_size": len(ds.x_test)}

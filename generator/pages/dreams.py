@@ -6,7 +6,6 @@ its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,65 +13,16 @@ import numpy as np
 from .. import imaging
 from ..analyses import dream_picture as dp
 from ..analyses.dreams import NAME, dream_name, dream_slug
-from ..analyses.oip_stage import best_start, stage_name
+from ..analyses.oip_results import best_start, stage_name
 from . import urls
-from .model import Link, Page, chain
+from .dream_data import KINDS, DreamView, Frame, IndexData, kind_words
+from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
 
 PATTERN_PX = 168          # the dreamt small picture is shown about this wide (nearest-neighbour)
 THUMB_PX = 128
 ANIMATION_MS = 700
 DIFF_CMAP = "RdBu_r"      # red: the dream made the picture brighter, blue: darker
-KINDS = {"carve": "pattern carving", "tiled": "tiled dream", "layer": "layer dream"}
-
-
-# ---- the data the templates lay out ---------------------------------------------------------------
-
-@dataclass
-class Frame:
-    """One round (carving) or octave (layer dream) of a dream."""
-    label: str
-    images: list[tuple[str, str, bool]]   # (url, alt, shown at the picture's size)
-    before: float
-    after: float
-
-
-@dataclass
-class DreamView:
-    kind: str
-    kind_label: str
-    slug: str
-    url: str
-    title: str
-    summary: str
-    thumb: str
-    anim: str
-    final: str
-    diff: str
-    picture: str
-    columns: list[str]
-    frames: list[Frame]
-    measure: str
-    settings: list[tuple[str, str]]
-    layer: str | None = None
-    map: int | None = None
-    map_page: str | None = None
-    oip: list[tuple[str, str]] = field(default_factory=list)
-    match: str = ""
-    siblings: list[Link] = field(default_factory=list)
-
-
-@dataclass
-class IndexData:
-    picture: str
-    picture_label: str
-    picture_size: int
-    layer: str
-    rule: str
-    maps: list[int]
-    timings: list[str]
-    match: str
-    groups: list[tuple[str, str, list[DreamView]]]   # (anchor, heading, dreams)
 
 
 # ---- paths -------------------------------------------------------------------------------------
@@ -117,7 +67,7 @@ def depends(build):
 
 def map_pages_linked(build, layer: str) -> bool:
     """Whether the OIP gallery is part of this build and has a page for the layer's maps."""
-    return layer in build.cfg.oip.layers and in_build(build, "generator.pages.layers") is not None
+    return layer in build.cfg.oip.layers and in_build(build, "layers") is not None
 
 
 def _entries(build) -> list[tuple[str, int | None, int | None, str]]:
@@ -133,6 +83,12 @@ def _entries(build) -> list[tuple[str, int | None, int | None, str]]:
     for i, name in enumerate(art.meta["layer_dreams"]):
         out.append(("layer", None, i, slug("layer", name=name)))
     return out
+
+
+def map_panel(build, layer: str, m: int) -> list[Panel]:
+    """The map page's links to the dreams this map dreamt."""
+    links = links_by_map(build).get((layer, m), [])
+    return [Panel("dreams", "Dreams", "panels/links.html", links)] if links else []
 
 
 def links_by_map(build) -> dict[tuple[str, int], list[Link]]:
@@ -274,7 +230,7 @@ def dream_views(build) -> list[DreamView]:
                                                               f"layer dream {name} after octave {k + 1}", True)],
                             float(a["layer_objective"][i, k, 0]), float(a["layer_objective"][i, k, 1]))
                       for k, size in enumerate(sizes)]
-            views.append(DreamView(**common, title=f"Layer dream: {name}",
+            views.append(DreamView(**common, title=f"Layer dream: {name}", words=kind_words(kind, name=name),
                                    summary=f"{name}: {len(sizes)} octaves from {sizes[0]} to {sizes[-1]} px",
                                    columns=["the picture after the octave"], frames=frames,
                                    measure="objective"))
@@ -296,7 +252,8 @@ def dream_views(build) -> list[DreamView]:
                                columns=[f"dreamt {side}×{side}", "gray, contrast-enhanced",
                                         "scaled up", "detail added back"],
                                frames=frames, measure=f"activation of map {m}", layer=layer, map=m,
-                               map_page=urls.map_page(layer, m) if linked else None, oip=oip))
+                               map_page=urls.map_page(layer, m) if linked else None, oip=oip,
+                               words=kind_words(kind, layer, m)))
     for v in views:
         if v.map is not None:
             v.siblings = [Link(KINDS[o.kind], o.url) for o in views if o.map == v.map and o is not v]
@@ -360,8 +317,7 @@ def pages(build) -> list[Page]:
                    description="The network dreaming on a real picture: maps carved in, layers dreaming.")]
     dream_pages = [Page(v.url, "dream.html", v.title, [home, index], v, section="dreams",
                         description=f"DeepDream: {v.summary}.") for v in views]
-    return result + chain(dream_pages, label=lambda p: p.data.title.replace(": pattern carving", "")
-                          .replace(": tiled dream", " (tiled)"))
+    return result + chain(dream_pages, label=lambda p: p.data.words["pager"])
 
 
 def cards(build) -> list[Card]:
@@ -379,4 +335,5 @@ def cards(build) -> list[Card]:
     return [Card("Dreams", urls.DREAMS, lines, thumbs)]
 
 
-SECTION = Section("dreams", depends, draw, pages, cards, enabled, nav=("Dreams", urls.DREAMS))
+SECTION = Section("dreams", depends, draw, pages, cards, enabled, nav=("Dreams", urls.DREAMS),
+                  panels={"map": map_panel})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -10,17 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
-from ..analyses.oip_stage import stage_name
+from ..analyses.oip_results import STATUSES, stage_name
 from ..config import as_dict, config_hash
 from . import urls
 from .model import Link, Page
-from ..cache import code_version
 from .section import Card, Section, in_build
 
 CURVE_ACCURACY = "img/model/accuracy.png"
 CURVE_LOSS = "img/model/loss.png"
-LAYERS_MODULE = "generator.pages.layers"
-SETS_MODULE = "generator.pages.image_sets"
 
 
 @dataclass
@@ -29,6 +27,7 @@ class ModelCard:
     params: int
     dataset: str
     source: str
+    pixels: str
     train_size: int
     test_size: int
     classes: list[str]
@@ -41,6 +40,7 @@ class ModelCard:
     test_loss: float
     curves: list[str]
     seed: int
+    downloads: list[Link]
 
 
 @dataclass
@@ -80,39 +80,18 @@ class HomeData:
     search_count: int = 0
     statuses: list[str] = field(default_factory=list)
     any_failed: bool = False  # the layer table gets a "Failed" column only when it has something to say
+    notice: str = ""  # e.g. that the bundled sample stood in for missing data
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
 
 def _gallery(build) -> list:
     """LayerData of every OIP layer (generator.pages.layers), or [] when the build has no gallery."""
-    layers = in_build(build, LAYERS_MODULE)
+    layers = in_build(build, "layers")
     if layers is None:
         return []
     return [layers.layer_data(build, layer, build.results[stage_name(layer)].arrays)
             for layer in build.cfg.oip.layers]
-
-
-def search_entries(build) -> list[dict]:
-    """Every map of every layer, for the index's filter: layer, map, status, ratio, page and thumbnail."""
-    layers = in_build(build, LAYERS_MODULE)
-    entries = []
-    for data in _gallery(build):
-        side = build.results[stage_name(data.layer)].arrays["patterns"].shape[-1]
-        size = int(side * layers.THUMB_SCALE)
-        for m in data.maps:
-            entries.append({"l": m.layer, "m": m.index, "s": m.status,
-                            "r": round(float(m.ratio), 4) if np.isfinite(m.ratio) else None,
-                            "rt": m.ratio_text, "u": m.url, "t": m.thumb, "w": size, "h": size})
-    return entries
-
-
-def search_script(entries: list[dict]) -> str:
-    """The filter's index as a script (loaded with <script src>, so it works from file://)."""
-    rows = ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in entries)
-    return ("// Every map of the OIP gallery, for the filter on the index (generated; not fetched, so it\n"
-            "// works from file://). l layer, m map, s status, r ratio (null: infinite, or none when every start failed), u page, t thumbnail.\n"
-            f"window.GALLERY_INDEX = [\n{rows}\n];\n").replace("</", "<\\/")
 
 
 def glances(build) -> list[LayerGlance]:
@@ -129,15 +108,16 @@ def glances(build) -> list[LayerGlance]:
 
 # ---- the section -------------------------------------------------------------------------------
 
+MODEL_FILE = "model/model.keras"
+STANDARDIZATION = "model/standardization.json"
+
+
 def depends(build):
-    gallery = [build.results[stage_name(layer)].key for layer in build.cfg.oip.layers
-               if stage_name(layer) in build.results]
-    return [build.model_info.get("history"), build.weights_hash, gallery,
-            bool(in_build(build, LAYERS_MODULE)),
-            code_version(LAYERS_MODULE) if in_build(build, LAYERS_MODULE) else None]
+    return [build.model_info.get("history"), build.weights_hash, build.mean, build.std]
 
 
 def draw(build, out: Path) -> None:
+    _draw_model_files(build, out)
     history = build.model_info.get("history") or {}
     if "accuracy" in history:
         imaging.line_plot(out / CURVE_ACCURACY, {"training": history["accuracy"],
@@ -145,11 +125,18 @@ def draw(build, out: Path) -> None:
                           "epoch", "accuracy", "Accuracy per epoch")
         imaging.line_plot(out / CURVE_LOSS, {"training": history["loss"], "test": history.get("val_loss", [])},
                           "epoch", "loss (with L2 term for training)", "Loss per epoch", logy=True)
-    entries = search_entries(build)
-    if entries:
-        path = out / urls.SEARCH_INDEX
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(search_script(entries), encoding="utf-8")
+
+
+def _draw_model_files(build, out: Path) -> None:
+    """The very model the pages were made from, and how to feed it, so anyone can reload it."""
+    (out / MODEL_FILE).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(build.model_path, out / MODEL_FILE)
+    shape = list(build.dataset.image_shape)
+    recipe = {"input_shape": shape, "mean": build.mean, "std": build.std,
+              "standardize": "x = (pixels - mean) / std, pixels on the 0..255 scale, shape (N, H, W, C)",
+              "outputs": "probabilities" if build.model_info.get("probabilities", True) else "logits",
+              "classes": build.dataset.class_names}
+    (out / STANDARDIZATION).write_text(json.dumps(recipe, indent=1), encoding="utf-8")
 
 
 def versions() -> dict[str, str]:
@@ -165,10 +152,12 @@ def versions() -> dict[str, str]:
 def model_card(build) -> ModelCard:
     info, ds = build.model_info, build.dataset
     curves = [CURVE_ACCURACY, CURVE_LOSS] if "accuracy" in (info.get("history") or {}) else []
-    return ModelCard(info["summary"], info["params"], ds.title, ds.source, info.get("train_size", len(ds.x_train)),
+    return ModelCard(info["summary"], info["params"], ds.title, ds.source, ds.pixel_format, info.get("train_size", len(ds.x_train)),
                      len(ds.x_test), ds.class_names, info["mean"], info["std"], info.get("settings"),
                      info.get("trained_here", False), info.get("train_seconds"), info["test_accuracy"],
-                     info["test_loss"], curves, build.cfg.seed)
+                     info["test_loss"], curves, build.cfg.seed,
+                     [Link("the model (.keras)", MODEL_FILE),
+                      Link("its input standardization and classes (.json)", STANDARDIZATION)])
 
 
 def figures(build, rows: list[LayerGlance]) -> list[Figure]:
@@ -176,7 +165,7 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
     out = [Figure(f"{100 * card.test_accuracy:.2f} %", f"test accuracy on {card.test_size:,} images", "#model")]
     if "evaluation" in build.results:
         wrong = len(build.results["evaluation"].arrays["misclassified"])
-        linked = in_build(build, "generator.pages.confusion") is not None
+        linked = in_build(build, "confusion") is not None
         out.append(Figure(f"{wrong:,}", "misclassified test images", urls.CONFUSION if linked else None))
     out.append(Figure(f"{card.params:,}", f"parameters in {len(card.summary)} layers", "#model"))
     if rows:
@@ -192,7 +181,7 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
 def explore(build) -> list[Link]:
     """Links to the pages a visitor may want next, beyond the header tabs: layers and comparisons."""
     links = [Link(layer, urls.layer(layer)) for layer in build.cfg.oip.layers] if _gallery(build) else []
-    sets = in_build(build, SETS_MODULE)
+    sets = in_build(build, "sets")
     if sets is not None:
         meta = build.results[sets.NAME].meta
         titles = {s["name"]: s["title"] for s in meta.get("sets", [])}
@@ -205,12 +194,13 @@ def pages_with(cards: list[Card]):
     def pages(build) -> list[Page]:
         rows = glances(build)
         count = sum(r.maps for r in rows)
-        present = {e["s"] for e in search_entries(build)}
-        statuses = [s for s in ("ok", "weak", "dead", "failed") if s in present]
+        present = {m.status for data in _gallery(build) for m in data.maps}
+        statuses = [s for s in STATUSES if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         versions(), config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
-                        urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows))
+                        urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows),
+                        build.dataset.notice)
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

@@ -5,7 +5,6 @@ on any page - a set, one image, a comparison - equal colours mean equal activati
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,8 @@ from ..analyses.activations import grid_layout, layer_scales, layer_stats, merge
 from ..analyses.image_set_stage import MASKS, NAME, cmp_key, set_key
 from . import urls
 from .model import Link, Page, chain
+from .comparisons import comparison_views, count_text, key_layers, key_note, overlay_asset
+from .image_set_data import ImagePageData, ImageView, LayerView, SetPageData, SetsIndexData, SetView
 from .section import Card, Section, in_build
 from .testimages import draw_test_images
 
@@ -23,127 +24,6 @@ GRID_WIDTH, GRID_HEIGHT, MAX_CELL = 440, 480, 24
 MAP_COLS, NODE_COLS, SEP = 8, 10, 2   # maps 8 to a row as in the seed; dense nodes 10 to a row
 COLOURS = {"only_a": (217, 95, 2), "only_b": (27, 158, 119), "common": (117, 112, 179)}
 OVERLAY_SEPARATOR = (60, 60, 60)
-TOP_UNITS = 6
-
-
-# ---- the data the templates lay out ---------------------------------------------------------------
-
-@dataclass
-class LayerView:
-    name: str
-    anchor: str
-    title: str
-    legend: str
-    colorbar: str
-    colorbar_alt: str
-    layout: str      # "W H cols h w sep count unit" of the unscaled grid, for the hover labels
-    vmin: float      # the shared colour range, in raw activation units
-    vmax: float
-
-
-@dataclass
-class ImageView:
-    index: int
-    position: int
-    url: str
-    thumb: str
-    gray: str
-    jet: str
-    chart: str
-    true: str
-    predicted: str
-    confidence: float
-    true_prob: float
-    correct: bool
-    probs: list[float]
-    grids: dict[str, str]
-
-
-@dataclass
-class SetView:
-    name: str
-    slug: str
-    title: str
-    url: str
-    how: str
-    download: str
-    images: list[ImageView]
-    comparisons: list[Link] = field(default_factory=list)
-
-
-@dataclass
-class Unit:
-    number: int
-    url: str | None  # the map's OIP page, when the gallery is built
-
-
-@dataclass
-class UnitRow:
-    number: int
-    only_a: int
-    only_b: int
-    common: int
-    mean_a: float
-    mean_b: float
-    url: str | None
-    distinct: int  # only_a + only_b: the points of this unit that tell the sets apart
-
-
-@dataclass
-class LayerComparison:
-    layer: LayerView
-    overlay: str
-    unit: str
-    points: int
-    only_a: int
-    only_b: int
-    common: int
-    cutoff: float
-    top: list[UnitRow]
-    units_a: list[Unit]      # maps (or nodes) holding points only A activates, most first
-    units_b: list[Unit]
-    units_common: list[Unit]
-
-
-@dataclass
-class ComparisonView:
-    title: str
-    url: str
-    a: SetView
-    b: SetView
-    threshold: float
-    layers: list[LayerComparison]
-    key_layers: list[LayerComparison]
-    linked: bool
-    scale_note: str
-    class_names: list[str]
-
-
-@dataclass
-class SetPageData:
-    set: SetView
-    layers: list[LayerView]
-    class_names: list[str]
-    scale_note: str
-
-
-@dataclass
-class ImagePageData:
-    set: SetView
-    image: ImageView
-    row: int
-    layers: list[LayerView]
-    class_names: list[str]
-    scale_note: str
-
-
-@dataclass
-class SetsIndexData:
-    sets: list[SetView]
-    comparisons: list[ComparisonView]
-    threshold: float
-    scaling: str
-    colormap: str
 
 
 # ---- paths -------------------------------------------------------------------------------------
@@ -162,10 +42,6 @@ def grid_asset(index: int, layer: str) -> str:
 
 def colorbar_asset(layer: str) -> str:
     return f"sets/img/colorbar-{_layer_slug(layer)}.png"
-
-
-def overlay_asset(a_slug: str, b_slug: str, layer: str) -> str:
-    return f"compare/img/{a_slug}-vs-{b_slug}/{_layer_slug(layer)}.png"
 
 
 def download(set_slug: str) -> str:
@@ -399,45 +275,7 @@ def _title(art, name: str) -> str:
 
 def layers_linked(build) -> bool:
     """Whether the OIP gallery (section 'layers') is part of this build, so map links resolve."""
-    return in_build(build, "generator.pages.layers") is not None
-
-
-def comparison_views(build, sets: list[SetView], layers: list[LayerView]) -> list[ComparisonView]:
-    art = _art(build)
-    by_name = {s.name: s for s in sets}
-    by_layer = {lv.name: lv for lv in layers}
-    linked = layers_linked(build)
-    oip_layers = set(build.cfg.oip.layers)
-    views = []
-    for position, c in enumerate(art.meta["comparisons"]):
-        rows = []
-        for layer, info in c["layers"].items():
-            link = linked and layer in oip_layers
-            page = (lambda n: urls.map_page(layer, n)) if link else (lambda n: None)
-            table = info["by_map"]
-            unit = info["unit"]
-            top = [UnitRow(r[unit], r["only_a"], r["only_b"], r["common"], r["mean_a"], r["mean_b"],
-                           page(r[unit]), r["distinct"])
-                   for r in table if r["distinct"] > 0][:TOP_UNITS]
-            rows.append(LayerComparison(
-                by_layer[layer], overlay_asset(c["a_slug"], c["b_slug"], layer), unit,
-                info["counts"]["points"], info["counts"]["only_a"], info["counts"]["only_b"],
-                info["counts"]["common"], info["cutoff"], top,
-                *(_units(art, position, layer, mask, page) for mask in MASKS)))
-        key = [r for r in rows if r.layer.name in ("Conv2D_3", "Dense_1")]
-        a, b = by_name[c["a"]], by_name[c["b"]]
-        views.append(ComparisonView(f"{a.title} vs {b.title}", urls.comparison(c["a_slug"], c["b_slug"]),
-                                    a, b, c["threshold"], rows, key, linked, scale_note(build),
-                                    build.dataset.class_names))
-    return views
-
-
-def _units(art, position: int, layer: str, mask: str, page) -> list[Unit]:
-    """Maps (or nodes) holding points of one kind, the ones with most such points first."""
-    marked = art.arrays[cmp_key(position, layer, mask)]
-    counts = marked.reshape(-1, marked.shape[-1]).sum(axis=0) if marked.ndim == 3 else marked.astype(np.int64)
-    held = np.flatnonzero(counts)
-    return [Unit(int(u), page(int(u))) for u in held[np.argsort(-counts[held], kind="stable")]]
+    return in_build(build, "layers") is not None
 
 
 # ---- pages -------------------------------------------------------------------------------------
@@ -445,12 +283,13 @@ def _units(art, position: int, layer: str, mask: str, page) -> list[Unit]:
 def pages(build) -> list[Page]:
     layers = layer_views(build)
     sets = set_views(build)
-    comparisons = comparison_views(build, sets, layers)
+    comparisons = comparison_views(build, _art(build), sets, layers, layers_linked(build), scale_note(build))
     names, note = build.dataset.class_names, scale_note(build)
     home, index = Link("Index", urls.INDEX), Link("Image sets", urls.SETS)
     acfg = build.cfg.activations
     result = [Page(urls.SETS, "sets_index.html", "Image sets", [home],
-                   SetsIndexData(sets, comparisons, acfg.threshold, acfg.scaling, acfg.colormap),
+                   SetsIndexData(sets, comparisons, acfg.threshold, acfg.scaling, acfg.colormap,
+                                 key_note(_art(build).meta)),
                    section="sets", description="Chosen test images, every layer's activations, and what "
                                                "tells two sets apart.")]
     set_pages = [Page(s.url, "image_set.html", s.title, [home, index], SetPageData(s, layers, names, note),
@@ -480,12 +319,10 @@ def card(build) -> Card:
     lines = [f"{len(sets)} sets, {images} test images: " + ", ".join(s["title"] for s in sets)]
     for c in art.meta["comparisons"]:
         parts = []
-        for layer in ("Conv2D_3", "Dense_1"):
-            if layer in c["layers"]:
-                counts = c["layers"][layer]["counts"]
-                n = counts["only_a"] + counts["only_b"]
-                what = ("node" if n == 1 else "nodes") if layer == "Dense_1" else ("point" if n == 1 else "points")
-                parts.append(f"{n} {layer} {what}")
+        for layer in key_layers(art.meta):
+            info = c["layers"][layer]
+            n = info["counts"]["only_a"] + info["counts"]["only_b"]
+            parts.append(count_text(n, info["unit"]).replace(" ", f" {layer} ", 1))
         if parts:
             lines.append(f"{_title(art, c['a'])} vs {_title(art, c['b'])}: " + ", ".join(parts) + " separate them")
     thumbs = []

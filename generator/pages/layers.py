@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import imaging
-from ..analyses.oip_stage import STATUSES, best_final, best_start, stage_name, super_ratio
+from .. import imaging, registry
+from ..analyses.oip_results import STATUSES, best_final, best_start, stage_name, super_ratio
 from ..data.dataset import unstandardize
 from . import svg, urls
-from .model import Link, Page, chain
+from . import map_index
+from .model import Link, Page, Panel, chain
 from .section import Card, Section
 from .testimages import draw_test_images
 
@@ -39,6 +40,8 @@ class LayerData:
     starts: int
     steps: int
     live_ok_share: float | None
+    objective: str
+    panels: list[Panel] = field(default_factory=list)
     tabs: list[Link] = field(default_factory=list)
     thumb_scale: int = THUMB_SCALE
 
@@ -80,7 +83,9 @@ class MapData:
     nodes: str | None
     node_side: int
     downloads: list[Link]
-    dreams: list[Link]
+    measure: str       # what the numbers and the curve measure, e.g. "mean activation"
+    panels_top: list[Panel] = field(default_factory=list)  # other analyses' panels beside the patterns
+    panels: list[Panel] = field(default_factory=list)      # and at the end of the page
     tabs: list[Link] = field(default_factory=list)
 
 
@@ -111,6 +116,17 @@ def draw(build, out: Path) -> None:
         for m in range(a["patterns"].shape[0]):
             _draw_map(build, out, layer, m, a, int(best[m]))
         draw_test_images(build, out, a["stat_top_indices"].ravel())
+    _draw_map_index(build, out)
+
+
+def _draw_map_index(build, out: Path) -> None:
+    layers = [layer_data(build, layer, art.arrays) for layer, art in _arts(build).items()]
+    sizes = {layer: int(art.arrays["patterns"].shape[-1] * THUMB_SCALE) for layer, art in _arts(build).items()}
+    rows = map_index.entries(layers, sizes)
+    if rows:
+        path = out / urls.SEARCH_INDEX
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(map_index.script(rows), encoding="utf-8")
 
 
 def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
@@ -161,7 +177,7 @@ def layer_data(build, layer: str, a: dict) -> LayerData:
     live = a["stat_alive"]
     live_ok = float(np.mean([c.ratio >= 1 for c, alive in zip(cards, live) if alive])) if live.any() else None
     return LayerData(layer, cards, counts, float(build.results[stage_name(layer)].meta["seconds"]),
-                     a["final"].shape[1], build.cfg.oip.steps, live_ok)
+                     a["final"].shape[1], build.cfg.oip.steps, live_ok, OBJECTIVES[build.cfg.oip.objective])
 
 
 def _evidence(build, a: dict, m: int) -> list[str]:
@@ -184,7 +200,11 @@ def _evidence(build, a: dict, m: int) -> list[str]:
     return lines
 
 
-def map_data(build, layer: str, a: dict, m: int, dreams: list[Link]) -> MapData:
+# What the ascent drives up, in the words of the layer page.
+OBJECTIVES = {"mean": "the map's mean activation", "preact": "the map's mean pre-activation (before its ReLU)"}
+
+
+def map_data(build, layer: str, a: dict, m: int) -> MapData:
     best = int(_best_start(a)[m])
     scales = build.cfg.oip.noise_scales
     starts = [StartView(scales[s], float(a["final"][m, s]), _asset(layer, m, f"s{s}.png"),
@@ -206,20 +226,21 @@ def map_data(build, layer: str, a: dict, m: int, dreams: list[Link]) -> MapData:
                    a["node_patterns"].shape[1] if has_nodes else 0,
                    [Link("patterns (.npy, starts × 28 × 28, pixel units 0–255)", _data_url(layer, m, "patterns")),
                     Link("activation per step (.npy, starts × steps+1)", _data_url(layer, m, "curves"))],
-                   dreams)
+                   "mean activation", registry.panels("map-top", build, layer, m), registry.panels("map", build, layer, m))
 
 
 def pages(build) -> list[Page]:
     out: list[Page] = []
-    dream_links = _dream_links(build)
     for layer, art in _arts(build).items():
         a = art.arrays
         crumbs = [Link("Index", urls.INDEX)]
-        out.append(Page(urls.layer(layer), "layer.html", layer, crumbs, layer_data(build, layer, a),
+        data = layer_data(build, layer, a)
+        data.panels = registry.panels("layer", build, layer)
+        out.append(Page(urls.layer(layer), "layer.html", layer, crumbs, data,
                         section="layers", description=f"Input patterns that drive each map of {layer}."))
         crumbs = crumbs + [Link(layer, urls.layer(layer))]
         maps = [Page(urls.map_page(layer, m), "map.html", f"{layer} map {m}", crumbs,
-                     map_data(build, layer, a, m, dream_links.get((layer, m), [])), section="layers",
+                     map_data(build, layer, a, m), section="layers",
                      description=f"What drives map {m} of {layer}.")
                 for m in range(a["patterns"].shape[0])]
         out += chain(maps, label=lambda p: f"map {p.data.index}")
@@ -230,17 +251,6 @@ def pages(build) -> list[Page]:
 def _layer_tabs(pages: list[Page], layers: list[str]) -> None:
     for page in pages:
         page.data.tabs = [Link(l, urls.layer(l)) for l in layers]
-
-
-def _dream_links(build) -> dict:
-    """Map → its dream pages, when the dream stage has run (filled by the dreams section)."""
-    from importlib import import_module
-
-    try:
-        dreams = import_module("generator.pages.dreams")
-    except ImportError:
-        return {}
-    return dreams.links_by_map(build) if hasattr(dreams, "links_by_map") else {}
 
 
 def cards(build) -> list[Card]:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
+
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -12,16 +14,38 @@ class Link:
 
 
 @dataclass
-class Page:
+class Panel:
+    """A block one analysis adds to another section's page (e.g. a map page), laid out by its own
+    partial template with `p.data` (see registry.Analysis.panels)."""
+    anchor: str
+    title: str
+    template: str  # e.g. "panels/kernels.html"
+    data: object
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class Page(Generic[D]):
     url: str
     template: str
     title: str
     crumbs: list[Link] = field(default_factory=list)
-    data: Any = None
+    data: D | None = None
     prev: Link | None = None
     next: Link | None = None
     description: str = ""
     section: str = ""
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What every page's header and footer show."""
+    title: str
+    config_hash: str
+    credit: str
+    built: str
+    duration: str
+    nav: list[tuple[str, str, str]]  # (label, url, section key)
 
 
 def chain(pages: list[Page], label=lambda p: p.title) -> list[Page]:

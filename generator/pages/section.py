@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import registry
 from ..cache import code_version, stable_hash
 from .model import Page
 
@@ -36,23 +37,19 @@ class Section:
     enabled: Callable[[Any], bool] = lambda build: True
     # (tab label, url) in the header, or a function of the build giving it
     nav: tuple[str, str] | Callable[[Any], tuple[str, str]] | None = None
+    # Panels for other sections' pages: {"map-top" | "map" | "layer": f(build, layer[, map]) -> [Panel]}
+    panels: dict[str, Callable[..., list]] = field(default_factory=dict)
 
     def nav_entry(self, build) -> tuple[str, str, str] | None:
         entry = self.nav(build) if callable(self.nav) else self.nav
         return (*entry, self.name) if entry else None
 
 
-def in_build(build, module: str):
-    """The section module when it is part of this build and enabled, else None (so pages link to
-    another section's pages only when those pages are written)."""
-    import importlib
-
-    from .. import pipeline
-
-    if module not in pipeline.SECTIONS:
-        return None
-    section = importlib.import_module(module)
-    return section if section.SECTION.enabled(build) else None
+def in_build(build, name: str):
+    """The page-section module called `name` ("layers", "sets", ...) when it is part of this build and
+    enabled, else None (so pages link to another section's pages only when those pages are written)."""
+    module = registry.section_module(name)
+    return module if module is not None and module.SECTION.enabled(build) else None
 
 
 def place_assets(build, section: Section, module: str, staging: Path) -> bool:

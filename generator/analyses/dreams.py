@@ -37,19 +37,13 @@ def run(build) -> Artifact | None:
     return build.stage(NAME, code_version(__name__), depends, lambda: _compute(build, picture))
 
 
-def check_config(cfg, model=None) -> None:
+def check_config(cfg, model=None, layers_known: bool = True) -> None:
     """The dream settings against the model's own layers; without a model (a config check before
-    any training) against the seed architecture's."""
-    maps_layers, spatial = _layer_names(model)
-    if cfg.layer not in maps_layers:
-        raise UserError(f"dreams.layer: unknown layer {cfg.layer!r} (choose from {', '.join(maps_layers)})")
+    any training) against the seed architecture's, unless layers_known is False (a model of one's
+    own, checked against its layers once loaded)."""
     for i, d in enumerate(cfg.layer_dreams):
         if not d.layers:
             raise UserError(f"dreams.layer_dreams[{i}].layers: name at least one layer")
-        for layer in d.layers:
-            if layer not in spatial:
-                raise UserError(f"dreams.layer_dreams[{i}].layers: unknown layer {layer!r} "
-                                f"(choose from {', '.join(spatial)})")
     seen: dict[str, str] = {}
     for i, d in enumerate(cfg.layer_dreams):
         name, key = dream_name(d, i), dream_slug(dream_name(d, i))
@@ -57,6 +51,19 @@ def check_config(cfg, model=None) -> None:
             raise UserError(f"dreams.layer_dreams: '{seen[key]}' and '{name}' would share the page "
                             f"'{key}.html'; give them distinct names")
         seen[key] = name
+    if model is not None or layers_known:
+        _check_layers(cfg, model)
+
+
+def _check_layers(cfg, model) -> None:
+    maps_layers, spatial = _layer_names(model)
+    if cfg.layer not in maps_layers:
+        raise UserError(f"dreams.layer: unknown layer {cfg.layer!r} (choose from {', '.join(maps_layers)})")
+    for i, d in enumerate(cfg.layer_dreams):
+        for layer in d.layers:
+            if layer not in spatial:
+                raise UserError(f"dreams.layer_dreams[{i}].layers: unknown layer {layer!r} "
+                                f"(choose from {', '.join(spatial)})")
     if cfg.maps is not None:
         n_maps = _channels(model, cfg.layer)
         bad = [m for m in cfg.maps if m >= n_maps]
@@ -191,7 +198,7 @@ def best_oips(arrays: dict, maps: list[int]) -> np.ndarray:
 
 def _check(cfg, root) -> None:
     if cfg.dreams.enabled:
-        check_config(cfg.dreams)
+        check_config(cfg.dreams, layers_known=not cfg.model.path)
         dp.load_picture(cfg.dreams.picture, dp.TILE, root)  # a missing or foreign picture fails now
 
 

@@ -41,6 +41,69 @@ def load_model():
     return build_model(), "randomly initialised build_model() (no cache/model/*.keras found)"
 
 
+def naive_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], seed: int,
+               maps, steps: int) -> dict:
+    """The seed's slow method, the benchmark's baseline: eager, one map and one start at a time,
+    the stock Keras layers below the target.
+
+    Same starts, jitter, blur, clipping, objective and best-keeping checkpoints as layer_oips, so
+    `final` (M, S) and `patterns` (M, S, 28, 28) should agree with it up to float rounding.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from generator.analyses.oip_engine import snapshot_steps
+    from generator.ascent import render, transforms
+    from generator.ascent.param import noise_starts
+    from generator.model import fast_cut, taps
+
+    began = time.perf_counter()
+    cut = taps.cut(model, layer_name)
+    side = taps.input_shape(model)[0]
+    maps = np.asarray(maps, dtype=int).reshape(-1)
+    n_starts = len(cfg.noise_scales)
+    starts = noise_starts(cfg.noise_scales, maps, seed, pixel_range, side)
+    blur_matrix = tf.constant(transforms.blur_matrix(float(cfg.blur_sigma), side))
+    lo, hi = float(pixel_range[0]), float(pixel_range[1])
+
+    def values(x, m):
+        h = x
+        for layer in cut.before:
+            h = layer(h)
+        z = fast_cut.stock_preactivation(cut.target, h)
+        a = tf.nn.relu(z[..., m]) if cut.relu else cut.target.activation(z)[..., m]
+        climb = tf.reduce_mean(z[..., m]) if cfg.objective == "preact" else tf.reduce_max(z[..., m])
+        return tf.reduce_mean(a), climb
+
+    final = np.zeros((len(maps), n_starts), np.float32)
+    patterns = np.zeros((len(maps), n_starts, side, side), np.float32)
+    checkpoints = render.checkpoints(snapshot_steps(steps, int(cfg.snapshots)))
+    for a, m in enumerate(maps):
+        for s in range(n_starts):
+            x = tf.constant(starts[a * n_starts + s][None])
+            best_x, best_v = x, float(values(x, int(m))[0])
+            for t in range(steps):
+                shift = tf.random.stateless_uniform([2], seed=tf.constant([int(seed), t], tf.int64),
+                                                    minval=-int(cfg.jitter), maxval=int(cfg.jitter) + 1,
+                                                    dtype=tf.int32)
+                xs = tf.roll(x, shift, axis=[1, 2])
+                with tf.GradientTape() as tape:
+                    tape.watch(xs)
+                    act, pre = values(xs, int(m))
+                    objective = pre if cfg.objective == "preact" or (cut.relu and act <= 0) else act
+                grad = tape.gradient(objective, xs)
+                grad = grad * tf.math.rsqrt(tf.reduce_mean(tf.square(grad)) + 1e-12)
+                x = tf.roll(xs + float(cfg.step_size) * grad, -shift, axis=[1, 2])
+                if transforms.blur_now(t, int(cfg.blur_every)):
+                    x = transforms.blur(x, blur_matrix, blur_matrix)
+                x = tf.clip_by_value(x, lo, hi)
+                if t + 1 in checkpoints and (v := float(values(x, int(m))[0])) >= best_v:
+                    best_x, best_v = x, v
+            final[a, s] = best_v
+            patterns[a, s] = best_x.numpy()[0, ..., 0]
+    return {"final": final, "patterns": patterns, "seconds": np.array(time.perf_counter() - began)}
+
+
 def timed(fn):
     began = time.perf_counter()
     result = fn()
@@ -60,8 +123,8 @@ def compare_with_naive(model, maps: int, steps: int) -> bool:
 
     _, engine_warm = timed(lambda: oip_engine.layer_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, maps=ids))
     engine, engine_run = timed(lambda: oip_engine.layer_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, maps=ids))
-    _, naive_warm = timed(lambda: oip_engine.naive_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, ids[:1], 2))
-    naive, naive_run = timed(lambda: oip_engine.naive_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, ids, steps))
+    _, naive_warm = timed(lambda: naive_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, ids[:1], 2))
+    naive, naive_run = timed(lambda: naive_oips(model, "Conv2D_3", cfg, PIXEL_RANGE, SEED, ids, steps))
 
     print(f"    {'method':<28}{'warm-up s':>10}{'run s':>10}{'image-steps/s':>15}")
     print(f"    {'naive eager, map by map':<28}{naive_warm:>10.2f}{naive_run:>10.2f}{work / naive_run:>15,.0f}")
@@ -78,6 +141,7 @@ def compare_with_naive(model, maps: int, steps: int) -> bool:
 
 def full_workload(model) -> bool:
     from generator.analyses import oip_engine
+    from generator.ascent import render
     from generator.config.oip import OIPConfig
 
     cfg = OIPConfig()
@@ -85,7 +149,7 @@ def full_workload(model) -> bool:
     print(f"\n(b) default workload: layers {', '.join(cfg.layers)}, every map x {n_starts} starts x "
           f"{cfg.steps} steps, {cfg.snapshots} snapshots")
     # Warm-up: trace both compiled step functions (UNROLL steps and single steps) for each batch shape.
-    warm_cfg = replace(cfg, steps=oip_engine.UNROLL + 1, snapshots=2)
+    warm_cfg = replace(cfg, steps=render.UNROLL + 1, snapshots=2)
     rows, warm, runs = {}, {}, {}
     for layer in cfg.layers:
         _, warm[layer] = timed(lambda: oip_engine.layer_oips(model, layer, warm_cfg, PIXEL_RANGE, SEED))

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generator.analyses import carving, dreams
 from generator.analyses import dream_picture as dp
-from generator.analyses import dreams
+from generator.analyses import layer_dream
+from generator.model import taps
 from generator.config.dreams import DreamsConfig, LayerDreamConfig
 from generator.config.oip import OIPConfig
 from generator.errors import UserError
@@ -95,7 +97,7 @@ def test_random_offsets_stay_inside_a_tile():
 @pytest.mark.parametrize("tiles", [1, 3])
 def test_zero_steps_give_back_the_picture_exactly(tiny, picture, tiles):
     cfg = OIPConfig(steps=0, noise_scales=[1])
-    out = dreams.carve(tiny, "Conv2D_3", [0, 5], picture, 3, cfg, PIXEL_RANGE, (MEAN, STD), seed=1, tiles=tiles)
+    out = carving.carve(tiny, "Conv2D_3", [0, 5], picture, 3, cfg, PIXEL_RANGE, (MEAN, STD), seed=1, tiles=tiles)
     assert out["result"].shape == (2, 3, 84, 84)
     for m in range(2):
         for r in range(3):
@@ -109,14 +111,14 @@ def _live_maps(model, picture, count):
     """Maps of Conv2D_3 that the tiny model's small picture already activates a little."""
     small = dp.resize(picture, 28)
     x = ((small - MEAN) / STD)[None, ..., None].astype(np.float32)
-    acts = np.asarray(dreams.feature_model(model, ["Conv2D_3"], spatial=False)(x, training=False))[0]
+    acts = np.asarray(taps.submodel(model, ["Conv2D_3"], spatial=False)(x, training=False))[0]
     return [int(m) for m in np.argsort(-acts.mean(axis=(0, 1)))[:count]]
 
 
 def test_every_carving_round_raises_the_maps_activation(tiny, picture):
     maps = _live_maps(tiny, picture, 3)
     cfg = OIPConfig(steps=12, step_size=0.05, noise_scales=[1])
-    out = dreams.carve(tiny, "Conv2D_3", maps, picture, 3, cfg, PIXEL_RANGE, (MEAN, STD), seed=2)
+    out = carving.carve(tiny, "Conv2D_3", maps, picture, 3, cfg, PIXEL_RANGE, (MEAN, STD), seed=2)
     before, after = out["act"][..., 0], out["act"][..., 1]
     assert (after > before).all(), out["act"]
     # the dreamt small picture really is what the next round scaled up
@@ -130,18 +132,18 @@ def test_all_maps_and_tiles_dream_in_one_batch_per_round(tiny, picture):
 
     def spy(model, layer, maps, rows, cfg, pixel_range, seed, progress=None):
         calls.append((list(maps), rows.shape))
-        return dreams.oip_ascent(model, layer, maps, rows, cfg, pixel_range, seed, progress)
+        return carving.oip_ascent(model, layer, maps, rows, cfg, pixel_range, seed, progress)
 
     cfg = OIPConfig(steps=4, noise_scales=[1])
-    dreams.carve(tiny, "Conv2D_3", [1, 2, 3, 4], picture, 2, cfg, PIXEL_RANGE, (MEAN, STD), seed=3, tiles=3,
+    carving.carve(tiny, "Conv2D_3", [1, 2, 3, 4], picture, 2, cfg, PIXEL_RANGE, (MEAN, STD), seed=3, tiles=3,
                  ascend=spy)
     assert calls == [([1, 2, 3, 4], (4 * 9, 28, 28, 1))] * 2
 
 
 def test_a_map_dreams_the_same_alone_and_in_the_batch(tiny, picture):
     cfg = OIPConfig(steps=6, noise_scales=[1])
-    alone = dreams.carve(tiny, "Conv2D_3", [7], picture, 1, cfg, PIXEL_RANGE, (MEAN, STD), seed=4)
-    batch = dreams.carve(tiny, "Conv2D_3", [3, 7, 9], picture, 1, cfg, PIXEL_RANGE, (MEAN, STD), seed=4)
+    alone = carving.carve(tiny, "Conv2D_3", [7], picture, 1, cfg, PIXEL_RANGE, (MEAN, STD), seed=4)
+    batch = carving.carve(tiny, "Conv2D_3", [3, 7, 9], picture, 1, cfg, PIXEL_RANGE, (MEAN, STD), seed=4)
     np.testing.assert_allclose(alone["small"][0], batch["small"][1], atol=1e-3)
 
 
@@ -149,8 +151,8 @@ def test_a_map_dreams_the_same_alone_and_in_the_batch(tiny, picture):
 
 def test_layer_dream_raises_the_objective_every_octave(tiny, picture):
     cfg = DreamsConfig(octaves=3, octave_scale=1.5, octave_steps=5, tile_size=28)
-    out = dreams.layer_dream(tiny, {"Conv2D_2": 1.0, "Conv2D_3": 0.5}, picture, cfg, PIXEL_RANGE, (MEAN, STD), 5)
-    assert dreams.octave_sizes(84, 3, 1.5) == [37, 56, 84]
+    out = layer_dream.layer_dream(tiny, {"Conv2D_2": 1.0, "Conv2D_3": 0.5}, picture, cfg, PIXEL_RANGE, (MEAN, STD), 5)
+    assert layer_dream.octave_sizes(84, 3, 1.5) == [37, 56, 84]
     assert out["frames"].shape == (3, 84, 84)
     assert (out["objective"][:, 1] > out["objective"][:, 0]).all(), out["objective"]
 
@@ -159,7 +161,7 @@ def test_tiled_gradient_matches_the_whole_picture_away_from_seams(tiny):
     """The model is fully convolutional: a tile's gradient is the picture's where no seam is near."""
     import tensorflow as tf
 
-    sub = dreams.feature_model(tiny, ["Conv2D_1"])
+    sub = taps.submodel(tiny, ["Conv2D_1"], spatial=True)
 
     def gradient(x):
         x = tf.constant(x)
@@ -176,7 +178,7 @@ def test_tiled_gradient_matches_the_whole_picture_away_from_seams(tiny):
         def integers(lo, hi, size):
             return np.zeros(size, int)
 
-    tiled = dreams.tiled_gradient(gradient, x, 28, NoShift())
+    tiled = layer_dream.tiled_gradient(gradient, x, 28, NoShift())
     np.testing.assert_allclose(tiled[3:25, 3:25], whole[3:25, 3:25], rtol=1e-4, atol=1e-5)
 
 

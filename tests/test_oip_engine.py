@@ -9,8 +9,21 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import importlib.util  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from generator.analyses import map_stats  # noqa: E402
 from generator.analyses import oip_engine as engine  # noqa: E402
 from generator.config.oip import OIPConfig  # noqa: E402
+
+
+def _bench():
+    """scripts/bench.py, whose naive eager loop is the benchmark's baseline."""
+    spec = importlib.util.spec_from_file_location("bench", Path(__file__).parent.parent / "scripts" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 MEAN, STD = 33.3, 78.6
 PIXEL_RANGE = ((0 - MEAN) / STD, (255 - MEAN) / STD)
@@ -126,7 +139,7 @@ def test_dead_map_stays_dead_and_statistics_say_so():
     assert np.all(res["final"][1] == 0) and np.all(res["curve"][1] == 0)
     assert np.all(res["final"][0] > 0)
     x, y = _test_images(40)
-    stats = engine.map_statistics(model, "Conv2D_2", x, y, top=3, batch_size=16)
+    stats = map_stats.map_statistics(model, "Conv2D_2", x, y, top=3, batch_size=16)
     assert not stats["alive"][7] and stats["max_point"][7] == 0 and stats["best_test"][7] == 0
     assert stats["alive"][6]
 
@@ -163,7 +176,7 @@ def test_node_objectives(model):
 
 def test_map_statistics_match_a_direct_computation(model):
     x, y = _test_images(23)
-    stats = engine.map_statistics(model, "Conv2D_2", x, y, top=4, batch_size=10)
+    stats = map_stats.map_statistics(model, "Conv2D_2", x, y, top=4, batch_size=10)
     acts = _submodel(model, "Conv2D_2")(x).numpy()  # (N, 11, 11, 64)
     mean_act = acts.mean(axis=(1, 2))
     assert stats["mean_act"].shape == (23, 64)
@@ -183,7 +196,7 @@ def test_map_statistics_match_a_direct_computation(model):
 
 def test_naive_loop_agrees_with_the_engine(model, conv3):
     maps = [2]
-    naive = engine.naive_oips(model, "Conv2D_3", TINY, PIXEL_RANGE, 5, maps, TINY.steps)
+    naive = _bench().naive_oips(model, "Conv2D_3", TINY, PIXEL_RANGE, 5, maps, TINY.steps)
     assert naive["final"].shape == (1, 2)
     assert np.allclose(naive["final"], conv3["final"][maps], rtol=1e-4, atol=1e-5)
     assert np.allclose(naive["patterns"], conv3["patterns"][maps], atol=1e-4)

@@ -8,17 +8,15 @@ import math
 
 import numpy as np
 
+from ..model import taps
+
 # Flatten is Max_Pool_2 reshaped; showing it would repeat Max_Pool_2 as an unreadable strip.
 SKIPPED_LAYERS = ("Flatten",)
 
 
-def activation_model(model, skip: tuple[str, ...] = SKIPPED_LAYERS):
-    """One keras.Model whose outputs are the listed layers' outputs, so one pass yields them all."""
-    import keras
-
-    shown = [layer for layer in model.layers if layer.name not in skip]
-    return keras.Model(inputs=model.inputs, outputs=[layer.output for layer in shown],
-                       name="activations"), [layer.name for layer in shown]
+def shown_layers(model, skip: tuple[str, ...] = SKIPPED_LAYERS) -> list[str]:
+    """The layers whose activations are drawn, in the model's order."""
+    return [info.name for info in taps.layers(model) if info.name not in skip]
 
 
 def layer_activations(model, images_std: np.ndarray, batch_size: int = 256,
@@ -30,11 +28,7 @@ def layer_activations(model, images_std: np.ndarray, batch_size: int = 256,
     images = np.asarray(images_std, dtype=np.float32)
     if images.ndim == 3:
         images = images[..., None]
-    extractor, names = activation_model(model, skip)
-    outputs = extractor.predict(images, batch_size=batch_size, verbose=0)
-    if not isinstance(outputs, (list, tuple)):
-        outputs = [outputs]
-    return {name: np.asarray(out, dtype=np.float32) for name, out in zip(names, outputs)}
+    return taps.outputs(model, shown_layers(model, skip), images, batch_size=batch_size)
 
 
 def grid_layout(activation: np.ndarray, cols: int = 8, sep: int = 1,

@@ -42,10 +42,10 @@ def _settings(cfg, layer: str) -> dict:
 
 
 def _compute(build, layer: str) -> Artifact:
-    from . import oip_engine
+    from . import map_stats, oip_engine
 
     cfg, model = build.cfg.oip, build.model
-    stats = oip_engine.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images)
+    stats = map_stats.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images)
     result = oip_engine.layer_oips(model, layer, cfg, build.pixel_range(), build.cfg.seed,
                                    progress=_progress(f"[oip] {layer}"))
     arrays = {f"stat_{k}": np.asarray(v) for k, v in stats.items() if k != "mean_act"}

@@ -23,6 +23,7 @@ ANALYSES = [
     "generator.analyses.image_set_stage",
     "generator.analyses.confusion",
     "generator.analyses.dreams",
+    "generator.pages.guide",
 ]
 
 

@@ -15,7 +15,7 @@ from generator.config import ConfigError, load_config
     ("oip:\n  noise_scales: []\n", "oip.noise_scales: needs at least 1 entry"),
     ("model:\n  learning_rate: .nan\n", "model.learning_rate: must be a finite number, got nan"),
     ("activations:\n  threshold: .inf\n", "activations.threshold: must be a finite number, got inf"),
-    ("data:\n  dataset: cifar\n", "data.dataset: must be one of 'mnist', 'fashion', got 'cifar'"),
+    ("data:\n  dataset: cifar\n", "data.dataset: must be one of 'mnist', 'fashion', 'cifar10', 'custom', got 'cifar'"),
     ("seed: [1\n", "malformed YAML at line"),
     ("- just\n- a list\n", "config: expected a mapping"),
     ("activations:\n  image_sets:\n    - name: x\n      indices: [-4]\n", "activations.image_sets[0].indices: must be >= 0, got -4"),

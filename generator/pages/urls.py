@@ -5,6 +5,7 @@ INDEX = "index.html"
 CONFUSION = "confusion.html"
 SETS = "sets/index.html"
 DREAMS = "dreams/index.html"
+GUIDE = "guide.html"
 SEARCH_INDEX = "static/search-index.js"
 
 

@@ -1,0 +1,199 @@
+"""How to read this gallery: one page that explains every term, method and colour scale the other pages
+use, with small pictures from this very gallery, linked from every page's header.
+
+The explanations are built from the build's own settings and results (its noise scales, its layers,
+the map it shows as an example), so they never describe another network than the one on the pages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import imaging
+from ..analyses.oip_results import best_final, stage_name, super_ratio
+from ..registry import Analysis
+from . import urls
+from .model import Link, Page
+from .section import Section, in_build
+
+NAME = "guide"
+COLOURBAR_VIRIDIS = "guide/img/viridis.png"
+COLOURBAR_DIVERGING = "guide/img/rdbu.png"
+COLOURBAR_GRAY = "guide/img/gray.png"
+
+
+@dataclass
+class Figure:
+    image: str
+    alt: str
+    caption: str
+    link: str | None = None
+    scale: int = 1
+
+
+@dataclass
+class Topic:
+    anchor: str
+    title: str
+    paragraphs: list[str]
+    figures: list[Figure] = field(default_factory=list)
+
+
+@dataclass
+class GuideData:
+    topics: list[Topic]
+
+
+def enabled(build) -> bool:
+    return True
+
+
+def depends(build):
+    return []
+
+
+def draw(build, out: Path) -> None:
+    imaging.colorbar(out / COLOURBAR_VIRIDIS, "viridis", 0, 255, "pixel value (patterns) or activation")
+    imaging.colorbar(out / COLOURBAR_DIVERGING, "RdBu_r", -1, 1, "negative · zero · positive")
+    imaging.colorbar(out / COLOURBAR_GRAY, "gray", 0, 255, "pixel value: black 0, white 255")
+
+
+def _example(build):
+    """(layer, map) of the deepest OIP layer's map with the highest ratio: the gallery's own example."""
+    if in_build(build, "layers") is None or not build.cfg.oip.layers:
+        return None
+    layer = build.cfg.oip.layers[-1]
+    a = build.results[stage_name(layer)].arrays
+    ratio = super_ratio(a["final"], a["failed"], a["stat_best_test"])
+    usable = np.isfinite(ratio) & (a["status"] == "ok")
+    if not usable.any():
+        return None
+    m = int(np.flatnonzero(usable)[np.argmax(ratio[usable])])
+    return layer, m, float(ratio[m]), float(best_final(a["final"][m], a["failed"][m])), float(a["stat_best_test"][m])
+
+
+def _oip_topic(build) -> Topic:
+    cfg = build.cfg.oip
+    scales = ", ".join(f"{s} px" for s in cfg.noise_scales)
+    text = [
+        "An OIP — an original input pattern, the blog series' name for it — is an input image made to drive one "
+        "map of one layer as hard as possible. It starts as random noise and is changed, step by step, in the "
+        f"direction that raises the map's mean activation most (gradient ascent on the input): {cfg.steps} steps, "
+        f"with a jitter of up to {cfg.jitter} px and a slight blur every {cfg.blur_every} steps so that the "
+        "pattern does not dissolve into pixel noise, and pixel values kept inside the range real images have.",
+        f"Every map gets {len(cfg.noise_scales)} starts, from noise at length scales of {scales}: pixel noise "
+        "suits maps that look for fine strokes, long waves suit deeper maps that only wake for large, smooth "
+        "shapes. The strongest start is the map's pattern; the others show what else it accepts.",
+        "Each pattern is shown twice: in colour (the viridis scale below, in pixel units 0–255, the same scale on "
+        "every map page) and contrast-enhanced in gray (stretched between its own 1st and 99th percentile, so "
+        "faint structure shows; two gray views cannot be compared by brightness).",
+    ]
+    figures = []
+    example = _example(build)
+    if example:
+        layer, m, *_ = example
+        figures.append(Figure(urls.map_asset(layer, m, "evolution.png"),
+                              f"how the patterns of {layer} map {m} grew from noise, one row per start",
+                              f"{layer} map {m}: from noise (left) to its pattern (right), one row per start.",
+                              urls.map_page(layer, m), 2))
+    figures.append(Figure(COLOURBAR_VIRIDIS, "the viridis colour scale, dark purple low to yellow high",
+                          "The colour scale of patterns and activations: dark purple is low, yellow is high."))
+    return Topic("oip", "Input patterns (OIPs)", text, figures)
+
+
+def _ratio_topic(build) -> Topic:
+    text = [
+        "The ratio compares a map's best pattern with real data: the pattern's mean activation over the whole "
+        "map, divided by the largest mean activation any test image gives that map. A ratio of 1 or more means "
+        "the ascent found a super-stimulus — an input the map answers to more strongly than to any digit. "
+        "∞ means no test image activates the map at all, but the ascent found an input that does.",
+        "The strongest single position of any test image (shown on each map page) is a different number: a map "
+        "can answer strongly at one place of a digit and hardly anywhere else, so its peak can exceed the "
+        "pattern's mean while the ratio is still above 1.",
+    ]
+    example = _example(build)
+    if example:
+        layer, m, ratio, best, test = example
+        text.append(f"For example, {layer} map {m}: its pattern's mean activation is {best:.4g}, the best test "
+                    f"image's {test:.4g}, so the ratio is {ratio:.2f}.")
+    return Topic("ratio", "The ratio", text)
+
+
+STATUS_MEANING = [
+    ("ok", "the map has a pattern at least as strong as its strongest test image (ratio ≥ 1)"),
+    ("weak", "no start reached the strongest test image's activation"),
+    ("dead", "no test image and no start activates the map: it outputs zero for everything tried; the page "
+             "shows where each start's climb of the pre-activation ended"),
+    ("failed", "every start broke (a NaN or an infinity appeared); there is no pattern to show"),
+]
+
+
+def _status_topic() -> Topic:
+    return Topic("statuses", "Statuses", [f"{name}: {meaning}." for name, meaning in STATUS_MEANING])
+
+
+def _grid_topic(build) -> Topic:
+    return Topic("grids", "Activation grids, points and nodes", [
+        "An activation grid shows every map of a layer for one input image, 8 maps to a row as in the blog "
+        "series: each small square is one map, each of its cells one position. A point is one position of one "
+        "map; a node is one unit of a dense layer (drawn as a single cell, 10 to a row).",
+        "On a page of image sets one colour range per layer is shared by every grid, so equal colours mean equal "
+        "activations across images; each layer's colour bar gives the range.",
+        "A comparison marks the points active in every image of one set and in none of the other (orange, teal) "
+        "or in every image of both (purple); active means above a stated fraction of the layer's largest value.",
+    ])
+
+
+def _node_topic() -> Topic:
+    return Topic("nodes", "Node patterns", [
+        "For small maps each position (node) gets its own pattern: the input that drives that single position "
+        "hardest, laid out as the positions are. A node only sees part of the image (its receptive field), so "
+        "its pattern lives in that part.",
+    ])
+
+
+def _colour_topic() -> Topic:
+    return Topic("colours", "Colour scales", [
+        "Viridis (dark purple to yellow): patterns in pixel units and activations, low to high.",
+        "Blue–white–red: signed numbers — kernel weights and what a dream changed (blue negative or darker, red "
+        "positive or brighter, white zero).",
+        "Gray: images as they are, black 0 to white 255; and contrast-enhanced patterns.",
+    ], [Figure(COLOURBAR_DIVERGING, "the blue–white–red colour scale for signed numbers",
+               "Signed numbers: blue negative, white zero, red positive."),
+        Figure(COLOURBAR_GRAY, "the gray scale, black to white", "Images: black 0, white 255.")])
+
+
+def _kernel_topic() -> Topic:
+    return Topic("kernels", "Kernels", [
+        "A map of the first convolutional layer is one weighted sum of the pixels under its small kernel, plus a "
+        "bias, then a ReLU. Its map page shows the kernel's weights in numbers and in colour. When the weights "
+        "add up to a clearly positive (negative) number, a uniformly bright (dark) image drives the map, which is "
+        "why some first-layer patterns are flat squares.",
+    ])
+
+
+def _dream_topic() -> Topic:
+    return Topic("dreams", "Dreams", [
+        "Pattern carving runs a map's ascent from a real picture instead of noise: scale the picture down to the "
+        "network's input size, ascend, scale up, add back the detail the downscaling lost, and repeat. The map "
+        "carves its pattern into the picture. A layer dream climbs a whole layer's mean activation, octave by "
+        "octave from a small copy of the picture to its full size (the classic DeepDream).",
+    ])
+
+
+def page_data(build) -> GuideData:
+    topics = [_oip_topic(build), _ratio_topic(build), _status_topic(), _node_topic(), _grid_topic(build),
+              _kernel_topic(), _dream_topic(), _colour_topic()]
+    return GuideData(topics)
+
+
+def pages(build) -> list[Page]:
+    return [Page(urls.GUIDE, "guide.html", "How to read this gallery", [Link("Index", urls.INDEX)],
+                 page_data(build), section=NAME,
+                 description="What the gallery's input patterns, ratios, statuses, grids and colours mean.")]
+
+
+SECTION = Section(NAME, depends, draw, pages, enabled=enabled, nav=("How to read", urls.GUIDE))
+ANALYSIS = Analysis(NAME, section=__name__)

@@ -55,7 +55,7 @@ def depends(build):
 
 
 def draw(build, out: Path) -> None:
-    imaging.colorbar(out / COLOURBAR_VIRIDIS, "viridis", 0, 255, "pixel value (patterns) or activation")
+    imaging.colorbar(out / COLOURBAR_VIRIDIS, "viridis", 0, 255, "pixel value of a pattern")
     imaging.colorbar(out / COLOURBAR_DIVERGING, "RdBu_r", -1, 1, "negative · zero · positive")
     imaging.colorbar(out / COLOURBAR_GRAY, "gray", 0, 255, "pixel value: black 0, white 255")
 
@@ -99,7 +99,9 @@ def _oip_topic(build) -> Topic:
                               f"{layer} map {m}: from noise (left) to its pattern (right), one row per start.",
                               urls.map_page(layer, m), 2))
     figures.append(Figure(COLOURBAR_VIRIDIS, "the viridis colour scale, dark purple low to yellow high",
-                          "The colour scale of patterns and activations: dark purple is low, yellow is high."))
+                          "The colour scale of patterns (pixel units, black 0 to white 255) and of activations: "
+                          "dark purple is low, yellow is high. Activation grids carry their own colour bar with "
+                          "their range."))
     return Topic("oip", "Input patterns (OIPs)", text, figures)
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 # MNIST training-set pixel statistics; they only set the clipping range here.
 MEAN, STD = 33.32, 78.57
 PIXEL_RANGE = ((0 - MEAN) / STD, (255 - MEAN) / STD)
-SPEEDUP_TARGET, SECONDS_TARGET = 30.0, 60.0
+SPEEDUP_TARGET, SECONDS_TARGET = 100.0, 60.0  # the figures the README gives for a quiet machine
 SEED = 1234
 
 

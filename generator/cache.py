@@ -54,10 +54,16 @@ def _source(name: str) -> Path:
 
 
 def _generator_imports(name: str) -> set[str]:
+    path = _source(name)
+    found = imported_names(path, name if path.name == "__init__.py" else name.rpartition(".")[0])
+    return {m for m in found if m.startswith("generator") and m not in NOT_CODE and _is_module(m)}
+
+
+def imported_names(path: Path, package: str) -> set[str]:
+    """Every dotted name a source file imports, anywhere in it (deferred imports too), relative
+    imports resolved against `package`; `from a import b` gives both "a" and "a.b"."""
     import ast
 
-    path = _source(name)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -69,7 +75,7 @@ def _generator_imports(name: str) -> set[str]:
                 parent = ".".join(parts[: len(parts) - node.level + 1])
                 base = f"{parent}.{base}" if base else parent
             found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
-    return {m for m in found if m.startswith("generator") and m not in NOT_CODE and _is_module(m)}
+    return found
 
 
 def _is_module(name: str) -> bool:

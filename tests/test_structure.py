@@ -1,7 +1,6 @@
 """The structure: no import cycles, cache keys that follow only what a part uses, the registry."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from generator import cache, registry
@@ -21,18 +20,7 @@ def _imports() -> dict[str, set[str]]:
     graph = {}
     for path in PACKAGE.rglob("*.py"):
         name = _module(path)
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found |= {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")
-                    parent = ".".join(parts[: len(parts) - node.level + 1])
-                    base = f"{parent}.{base}" if base else parent
-                found |= {base} | {f"{base}.{a.name}" for a in node.names}
+        found = cache.imported_names(path, name if path.name == "__init__.py" else name.rpartition(".")[0])
         graph[name] = {m for m in found if m in modules and m != name}
     return graph
 

@@ -20,6 +20,7 @@ ANALYSES = [
     "generator.analyses.oip_stage",
     "generator.analyses.kernels",
     "generator.analyses.evaluation",
+    "generator.analyses.ablation",
     "generator.analyses.image_set_stage",
     "generator.analyses.confusion",
     "generator.analyses.dreams",

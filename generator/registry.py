@@ -21,6 +21,7 @@ ANALYSES = [
     "generator.analyses.kernels",
     "generator.analyses.evaluation",
     "generator.analyses.ablation",
+    "generator.analyses.influence",
     "generator.analyses.image_set_stage",
     "generator.analyses.confusion",
     "generator.analyses.dreams",

@@ -22,6 +22,7 @@ ANALYSES = [
     "generator.analyses.evaluation",
     "generator.analyses.ablation",
     "generator.analyses.influence",
+    "generator.analyses.connections",
     "generator.analyses.image_set_stage",
     "generator.analyses.confusion",
     "generator.analyses.dreams",

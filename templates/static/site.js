@@ -306,4 +306,29 @@
     });
     box.addEventListener("mouseleave", function () { tip.hidden = true; });
   });
+  // ---- sortable tables (table.sortable): click a heading to sort by that column, again to reverse.
+  // Numbers are read from the cell's data-value or its text ("−0.15 points" → -0.15).
+  function cellValue(td) {
+    var t = (td.getAttribute("data-value") || td.textContent).replace("\u2212", "-");
+    var v = parseFloat(t.replace(/[^0-9.+\-eE]/g, ""));
+    return isNaN(v) ? t : v;
+  }
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.querySelectorAll("thead th").forEach(function (th, col) {
+      th.style.cursor = "pointer"; th.tabIndex = 0; th.setAttribute("aria-sort", "none");
+      function sort() {
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        var up = th.getAttribute("aria-sort") !== "ascending";
+        rows.sort(function (a, b) {
+          var x = cellValue(a.cells[col]), y = cellValue(b.cells[col]);
+          return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1);
+        });
+        table.querySelectorAll("thead th").forEach(function (o) { o.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        rows.forEach(function (r) { body.appendChild(r); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+    });
+  });
 })();

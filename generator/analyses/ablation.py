@@ -1,0 +1,189 @@
+"""Ablation: what each map is *for* — test accuracy and per-class recall with the map switched off.
+
+Two ways to switch a map off: set its output to 0 (its own "silent" value after a ReLU) or to its mean
+over the test set, per position (the gentler choice: the rest of the network still gets the map's
+average contribution and loses only what varies from image to image). Every map of every map layer is
+ablated over the whole test set, all maps at once (see ablation_core). The map page says the accuracy
+change and the classes that suffer; the layer page lists every map by the harm its loss does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cache import Artifact, code_version
+from ..pages import urls
+from ..pages.model import Link, Panel
+from ..pages.section import Card, Section, in_build
+from ..registry import Analysis
+from . import ablation_core
+
+NAME = "ablation"
+MODES = ("zero", "mean")
+MODE_WORDS = {"zero": "set to 0", "mean": "set to its test-set mean"}
+WORST = 3  # classes named on a map page, maps named per class on a layer page
+
+
+# ---- the stage ---------------------------------------------------------------------------------
+
+def run(build) -> Artifact:
+    # Keyed on the arithmetic's code only, so rewording the panels does not redo the ablations.
+    return build.stage(NAME, code_version("generator.analyses.ablation_core"), {"modes": MODES},
+                       lambda: ablation_core.compute(build, MODES))
+
+
+# ---- numbers for the pages -----------------------------------------------------------------------
+
+@dataclass
+class Effect:
+    """One map's ablation in one mode, in words and numbers."""
+    mode: str
+    accuracy: str      # "99.21 %"
+    change: str        # "−0.15 points"
+    images: int        # net test images that change from right to wrong (negative: wrong to right)
+    sentence: str
+    worst: list[str]   # "4 (−1.2 points, 12 images)"
+
+
+@dataclass
+class MapAblation:
+    base: str
+    effects: list[Effect]
+    total: int
+
+
+@dataclass
+class Row:
+    index: int
+    url: str
+    accuracy: str
+    drop: float        # accuracy points lost with the map set to 0 (for sorting)
+    change: str
+    change_mean: str
+    classes: list[str]  # recall change per class, points
+
+
+@dataclass
+class LayerAblation:
+    base: str
+    total: int
+    classes: list[str]
+    rows: list[Row]
+    per_class: list[tuple[str, list[Link]]]  # class name, the maps whose loss hurts it most
+    note: str
+
+
+def _art(build):
+    return build.results.get(NAME)
+
+
+def enabled(build) -> bool:
+    return _art(build) is not None and in_build(build, "layers") is not None
+
+
+def _has(build, layer: str) -> bool:
+    art = _art(build)
+    return art is not None and f"{layer}.zero" in art.arrays
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.2f} %"
+
+
+def _points(v: float) -> str:
+    return f"{100 * v:+.2f} points".replace("-", "−")
+
+
+def _numbers(art, layer: str, mode: str):
+    """Correct per (map, class), the baseline row, and the class sizes."""
+    correct = art.arrays[f"{layer}.{mode}"]
+    return correct[:-1], correct[-1], art.arrays["per_class"]
+
+
+def _recall(correct, sizes):
+    return correct / np.maximum(sizes, 1)
+
+
+def effect(build, layer: str, m: int, mode: str) -> Effect:
+    art = _art(build)
+    maps, base, sizes = _numbers(art, layer, mode)
+    total = int(sizes.sum())
+    acc, base_acc = maps[m].sum() / total, base.sum() / total
+    lost = int(base.sum() - maps[m].sum())
+    change = _recall(maps[m], sizes) - _recall(base, sizes)
+    names = build.dataset.class_names
+    order = [int(k) for k in np.argsort(change, kind="stable")[:WORST] if base[k] > maps[m][k]]
+    worst = [f"{names[k]} ({_points(change[k])}, {int(base[k] - maps[m][k])} of {int(sizes[k])} images)"
+             for k in order]
+    sentence = f"With map {m} {MODE_WORDS[mode]}, test accuracy is {_pct(acc)} ({_points(acc - base_acc)}): "
+    if lost == 0 and not worst:
+        sentence += "no class gets a single answer more wrong; the decision does not need this map."
+    elif lost == 0:
+        sentence += "as many answers right as with the map intact, though some classes trade images."
+    else:
+        sentence += (f"{_images(lost)} more {'wrong' if lost > 0 else 'right'} than with the map intact"
+                     + (" — a few images, within noise." if abs(lost) <= 2 else "."))
+    return Effect(mode, _pct(acc), _points(acc - base_acc), lost, sentence, worst)
+
+
+def _images(n: int) -> str:
+    n = abs(n)
+    return f"{n:,} test image" + ("" if n == 1 else "s")
+
+
+def map_panel(build, layer: str, m: int) -> list[Panel]:
+    if not enabled(build) or not _has(build, layer):
+        return []
+    art = _art(build)
+    _, base, sizes = _numbers(art, layer, "zero")
+    data = MapAblation(_pct(base.sum() / sizes.sum()), [effect(build, layer, m, mode) for mode in MODES],
+                       int(sizes.sum()))
+    return [Panel("ablation", "What the decision loses without this map (ablation)", "panels/ablation.html", data,
+                  [Link(f"every map of {layer} by its ablation", urls.layer(layer) + "#ablation")])]
+
+
+def layer_numbers(build, layer: str) -> LayerAblation:
+    art = _art(build)
+    maps, base, sizes = _numbers(art, layer, "zero")
+    mean_maps = _numbers(art, layer, "mean")[0]
+    total = int(sizes.sum())
+    base_acc = base.sum() / total
+    recall = _recall(maps, sizes) - _recall(base, sizes)  # (C, K)
+    drops = base_acc - maps.sum(axis=1) / total
+    rows = [Row(m, urls.map_page(layer, m), _pct(maps[m].sum() / total), float(drops[m]), _points(-drops[m]),
+                _points(mean_maps[m].sum() / total - base_acc), [f"{100 * v:+.1f}".replace("-", "−") for v in recall[m]])
+            for m in np.argsort(-drops, kind="stable")]
+    names = build.dataset.class_names
+    per_class = [(names[k], [Link(f"map {int(m)} ({100 * recall[m, k]:+.1f})".replace("-", "−"), urls.map_page(layer, int(m)))
+                             for m in np.argsort(recall[:, k], kind="stable")[:WORST] if recall[m, k] < 0])
+                 for k in range(len(sizes))]
+    one = 100 / total
+    note = (f"One test image is {one:.2f} points of accuracy; a change of one or two images is within noise. "
+            f"Recall changes are in points of each class's own test images.")
+    return LayerAblation(_pct(base_acc), total, list(names), rows, per_class, note)
+
+
+def layer_panel(build, layer: str) -> list[Panel]:
+    if not enabled(build) or not _has(build, layer):
+        return []
+    return [Panel("ablation", f"Which maps of {layer} the decision needs (ablation)", "panels/ablation_layer.html",
+                  layer_numbers(build, layer))]
+
+
+def cards(build) -> list[Card]:
+    lines = []
+    for layer in build.cfg.oip.layers:
+        if _has(build, layer):
+            d = layer_numbers(build, layer)
+            top = d.rows[0]
+            lines.append(f"{layer}: without map {top.index} (set to 0) accuracy is {top.accuracy} ({top.change})")
+    if not lines:
+        return []
+    return [Card("Ablation — what each map is for", urls.layer(build.cfg.oip.layers[0]) + "#ablation", lines)]
+
+
+SECTION = Section(NAME, depends=lambda build: [_art(build).key], draw=lambda build, out: None,
+                  pages=lambda build: [], cards=cards, enabled=enabled,
+                  panels={"map": map_panel, "layer": layer_panel})
+ANALYSIS = Analysis(NAME, run=run, section=__name__)

@@ -67,7 +67,7 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
 
 
 def _target(model, layer_name: str) -> taps.LayerInfo:
-    taps.cut(model, layer_name)  # only Conv2D and Dense layers can be searched
+    taps.cut(model, layer_name)  # only map (convolution) and Dense layers can be searched
     return taps.layer(model, layer_name)
 
 

@@ -83,8 +83,8 @@ def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:
     nodes = [(i, j) for i in range(side) for j in range(side)]
     res = oip_engine.layer_oips(build.model, layer, cfg, build.pixel_range(), build.cfg.seed, nodes=nodes,
                                 progress=_progress(f"[oip] {layer} nodes"))
-    n_maps = res["patterns"].shape[0]
-    return {"node_patterns": res["patterns"][:, :, 0].reshape(n_maps, side, side, 28, 28),
+    n_maps, image = res["patterns"].shape[0], res["patterns"].shape[3:]
+    return {"node_patterns": res["patterns"][:, :, 0].reshape((n_maps, side, side) + image),
             "node_final": res["final"][:, :, 0].reshape(n_maps, side, side),
             "node_failed": res["failed"][:, :, 0].reshape(n_maps, side, side)}
 

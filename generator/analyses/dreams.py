@@ -190,7 +190,18 @@ def best_oips(arrays: dict, maps: list[int]) -> np.ndarray:
     return np.stack([arrays["patterns"][m, best[m]] for m in maps])
 
 
+DREAM_INPUT = (28, 28, 1)  # carving and layer dreams work on 28×28 gray tiles for now
+
+
 def _check(cfg, root) -> None:
+    if cfg.dreams.enabled and cfg.model.path:
+        from ..checks import model_path
+        from ..model.support import given_input_shape
+
+        shape = given_input_shape(model_path(cfg, root))
+        if tuple(shape) != DREAM_INPUT:
+            raise UserError(f"dreams: carving and layer dreams need a 28×28×1 model for now; this one takes "
+                            f"{'×'.join(map(str, shape))} images (set dreams.enabled: false)")
     if cfg.dreams.enabled:
         from ..checks import config_layers
 

@@ -61,7 +61,8 @@ def _compute(build, layer: str) -> Artifact:
     from . import map_stats, oip_engine
 
     cfg, model = build.cfg.oip, build.model
-    stats = map_stats.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images)
+    stats = map_stats.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images,
+                                     classes=build.dataset.n_classes)
     result = oip_engine.layer_oips(model, layer, cfg, build.pixel_range(), build.cfg.seed,
                                    progress=_progress(f"[oip] {layer}"))
     arrays = {f"stat_{k}": np.asarray(v) for k, v in stats.items() if k != "mean_act"}

@@ -146,7 +146,8 @@ def test_rgb_residual_model(tmp_path):
     # Dreams are not there yet for a colour model: one line at check time, before any work.
     refused, _ = _build(tmp_path, model, data, command="check")
     assert refused.returncode != 0
-    assert refused.stderr.strip().splitlines()[-1].startswith("error: dreams: carving and layer dreams need a 28×28×1 model")
+    last = refused.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: dreams: carving and layer dreams need a 28×28×1 model")
     result, site = _build(tmp_path, model, data, {"dreams": NO_DREAMS})
     _check_gallery(result, site, model)
     from PIL import Image
@@ -174,7 +175,8 @@ def test_separable_and_depthwise_maps_get_oips():
     from generator.analyses import oip_engine
     from generator.config.oip import OIPConfig
 
-    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.SeparableConv2D(4, 3, activation="relu", name="sep"),
+    model = keras.Sequential([keras.Input((16, 16, 3)),
+                              keras.layers.SeparableConv2D(4, 3, activation="relu", name="sep"),
                               keras.layers.DepthwiseConv2D(3, activation="relu", name="dw"),
                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, name="out")])
     cfg = OIPConfig(steps=3, noise_scales=[1], snapshots=2)

@@ -28,14 +28,24 @@ def _cmap(name: str):
 
 def colorize(a: np.ndarray, cmap: str = "viridis", vmin: float | None = None,
              vmax: float | None = None) -> np.ndarray:
-    """Float 2-D array -> uint8 RGB; NaN cells (grid separators) become a neutral gray."""
+    """Float 2-D array -> uint8 RGB; NaN cells (grid separators) become a neutral gray. A colour
+    image (H, W, 3) is shown as itself, scaled from vmin..vmax (default 0..255) to the full range."""
     a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 3 and a.shape[-1] == 3:
+        return _colour(a, 0.0 if vmin is None else vmin, 255.0 if vmax is None else vmax)
     finite = a[np.isfinite(a)]
     lo = float(finite.min()) if vmin is None and finite.size else (vmin or 0.0)
     hi = float(finite.max()) if vmax is None and finite.size else (vmax if vmax is not None else 1.0)
     scale = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
     rgb = (_cmap(cmap)(np.clip(np.nan_to_num(scale), 0, 1))[..., :3] * 255).round().astype(np.uint8)
     rgb[~np.isfinite(a)] = SEPARATOR_RGB
+    return rgb
+
+
+def _colour(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    scale = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    rgb = (np.clip(np.nan_to_num(scale), 0, 1) * 255).round().astype(np.uint8)
+    rgb[~np.isfinite(a).all(axis=-1)] = SEPARATOR_RGB
     return rgb
 
 
@@ -72,18 +82,18 @@ def save_png(path: Path, pixels: np.ndarray, scale: int = 1) -> tuple[int, int]:
 
 def save_array_png(path: Path, a: np.ndarray, cmap: str | None = "viridis", vmin=None, vmax=None,
                    scale: int = 1) -> tuple[int, int]:
-    if cmap:
-        pixels = colorize(a, cmap, vmin, vmax)
+    if cmap or np.ndim(a) == 3:
+        pixels = colorize(a, cmap or "gray", vmin, vmax)
     else:
         pixels = gray(a, 0.0 if vmin is None else vmin, 255.0 if vmax is None else vmax)
     return save_png(path, pixels, scale)
 
 
 def tile(images: Sequence[np.ndarray], cols: int, sep: int = 1) -> np.ndarray:
-    """Lay equally sized 2-D arrays out in rows of `cols`, separated by NaN lines."""
-    h, w = images[0].shape
+    """Lay equally sized 2-D arrays (or colour images H×W×3) out in rows of `cols`, separated by NaN lines."""
+    h, w = images[0].shape[:2]
     rows = -(-len(images) // cols)
-    out = np.full((rows * h + (rows - 1) * sep, cols * w + (cols - 1) * sep), np.nan)
+    out = np.full((rows * h + (rows - 1) * sep, cols * w + (cols - 1) * sep) + images[0].shape[2:], np.nan)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
         out[r * (h + sep): r * (h + sep) + h, c * (w + sep): c * (w + sep) + w] = img

@@ -27,6 +27,9 @@ def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, lo
     from .model.training import obtain_model
 
     obtain_model(build)
+    from .model.support import map_layer_names, with_model_defaults
+
+    build.cfg = with_model_defaults(cfg, map_layer_names(build.model_info["summary"]))
     for analysis in registry.analyses():
         if analysis.run is not None:
             analysis.run(build)

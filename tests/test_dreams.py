@@ -204,7 +204,10 @@ def test_layer_dream_config_is_checked():
 def _fake_build(model, cfg, results=None):
     from types import SimpleNamespace
 
+    from dataclasses import replace
+
     x = np.random.default_rng(9).normal(size=(40, 28, 28, 1)).astype(np.float32)
+    cfg = cfg if cfg.layer is not None else replace(cfg, layer="Conv2D_3")  # what the build resolves
     return SimpleNamespace(cfg=SimpleNamespace(dreams=cfg), model=model, results=results or {},
                            x_test=lambda: x, dataset=SimpleNamespace(x_test=x[..., 0]))
 

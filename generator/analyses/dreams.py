@@ -13,7 +13,7 @@ import numpy as np
 from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
-from ..model import architecture, taps
+from ..model import taps
 from ..registry import Analysis
 from . import dream_picture as dp
 from .carving import carve, match_matrix
@@ -37,10 +37,9 @@ def run(build) -> Artifact | None:
     return build.stage(NAME, code_version(__name__), depends, lambda: _compute(build, picture))
 
 
-def check_config(cfg, model=None, layers_known: bool = True) -> None:
-    """The dream settings against the model's own layers; without a model (a config check before
-    any training) against the seed architecture's, unless layers_known is False (a model of one's
-    own, checked against its layers once loaded)."""
+def check_config(cfg, layers=None) -> None:
+    """The dream settings against the model's own layers (taps.LayerInfo's of the given model or,
+    None, of the seed network): checked with the config, before any data is read."""
     for i, d in enumerate(cfg.layer_dreams):
         if not d.layers:
             raise UserError(f"dreams.layer_dreams[{i}].layers: name at least one layer")
@@ -51,37 +50,32 @@ def check_config(cfg, model=None, layers_known: bool = True) -> None:
             raise UserError(f"dreams.layer_dreams: '{seen[key]}' and '{name}' would share the page "
                             f"'{key}.html'; give them distinct names")
         seen[key] = name
-    if model is not None or layers_known:
-        _check_layers(cfg, model)
+    if cfg.layer is not None or cfg.layer_dreams or cfg.maps is not None:
+        from ..model.support import seed_layers
+
+        _check_layers(cfg, seed_layers() if layers is None else layers)
 
 
-def _check_layers(cfg, model) -> None:
-    maps_layers, spatial = _layer_names(model)
-    if cfg.layer not in maps_layers:
-        raise UserError(f"dreams.layer: unknown layer {cfg.layer!r} (choose from {', '.join(maps_layers)})")
+def _check_layers(cfg, layers) -> None:
+    maps_layers, spatial = _layer_names(layers)
+    layer = cfg.layer if cfg.layer is not None else maps_layers[-1]
+    if layer not in maps_layers:
+        raise UserError(f"dreams.layer: unknown layer {layer!r} (choose from {', '.join(maps_layers)})")
     for i, d in enumerate(cfg.layer_dreams):
-        for layer in d.layers:
-            if layer not in spatial:
-                raise UserError(f"dreams.layer_dreams[{i}].layers: unknown layer {layer!r} "
+        for name in d.layers:
+            if name not in spatial:
+                raise UserError(f"dreams.layer_dreams[{i}].layers: unknown layer {name!r} "
                                 f"(choose from {', '.join(spatial)})")
     if cfg.maps is not None:
-        n_maps = _channels(model, cfg.layer)
+        n_maps = next(i.channels for i in layers if i.name == layer)
         bad = [m for m in cfg.maps if m >= n_maps]
         if bad:
-            raise UserError(f"dreams.maps: {cfg.layer} has maps 0 to {n_maps - 1}, got {bad[0]}")
+            raise UserError(f"dreams.maps: {layer} has maps 0 to {n_maps - 1}, got {bad[0]}")
 
 
-def _layer_names(model) -> tuple[list[str], list[str]]:
-    """(convolution layers that can carve, layers with maps a layer dream can read)."""
-    if model is None:  # the seed network: its layers up to the last convolution have maps
-        last = architecture.LAYERS.index(architecture.CONV_LAYERS[-1])
-        return list(architecture.CONV_LAYERS), architecture.LAYERS[:last + 1]
-    return ([i.name for i in taps.map_layers(model) if i.class_name == "Conv2D"],
-            [i.name for i in taps.spatial_layers(model)])
-
-
-def _channels(model, layer: str) -> int:
-    return architecture.CHANNELS[layer] if model is None else taps.layer(model, layer).channels
+def _layer_names(layers) -> tuple[list[str], list[str]]:
+    """(map layers that can carve, layers with maps a layer dream can read)."""
+    return [i.name for i in layers if i.kind == "map"], [i.name for i in layers if i.side is not None]
 
 
 def dream_name(d, i: int) -> str:
@@ -98,7 +92,7 @@ def _compute(build, picture: np.ndarray) -> Artifact:
     from .oip_stage import _progress
 
     cfg, model = build.cfg.dreams, build.model
-    check_config(cfg, model)  # against the model's own layers, now that it is loaded
+    check_config(cfg, taps.layers(model))  # against the model's own layers, now that it is loaded
     maps, rule = choose_maps(build)
     arrays: dict[str, np.ndarray] = {"picture": picture.astype(np.float32), "maps": np.asarray(maps, np.int64)}
     meta: dict = {"layer": cfg.layer, "rule": rule, "picture": picture_label(cfg.picture),
@@ -196,9 +190,23 @@ def best_oips(arrays: dict, maps: list[int]) -> np.ndarray:
     return np.stack([arrays["patterns"][m, best[m]] for m in maps])
 
 
+DREAM_INPUT = (28, 28, 1)  # carving and layer dreams work on 28×28 gray tiles for now
+
+
 def _check(cfg, root) -> None:
+    if cfg.dreams.enabled and cfg.model.path:
+        from ..checks import model_path
+        from ..model.support import given_input_shape
+
+        shape = given_input_shape(model_path(cfg, root))
+        if tuple(shape) != DREAM_INPUT:
+            raise UserError(f"dreams: carving and layer dreams need a 28×28×1 model for now; this one takes "
+                            f"{'×'.join(map(str, shape))} images (set dreams.enabled: false)")
     if cfg.dreams.enabled:
-        check_config(cfg.dreams, layers_known=not cfg.model.path)
+        from ..checks import config_layers
+
+        needs_layers = cfg.dreams.layer is not None or cfg.dreams.layer_dreams or cfg.dreams.maps is not None
+        check_config(cfg.dreams, config_layers(cfg, root) if needs_layers else [])
         dp.load_picture(cfg.dreams.picture, dp.TILE, root)  # a missing or foreign picture fails now
 
 

@@ -47,18 +47,20 @@ def _compiled(model, layer_name: str, cut):
 
 
 def map_statistics(model, layer_name: str, x_test: np.ndarray, y_test: np.ndarray, top: int = 9,
-                   batch_size: int = BATCH) -> dict[str, np.ndarray]:
+                   batch_size: int = BATCH, classes: int | None = None) -> dict[str, np.ndarray]:
     """mean_act (N, M): each image's mean activation per map; max_point (M,): largest single value
-    anywhere; best_test (M,); top_indices / top_values (M, top), descending; class_means (M, 10),
-    NaN for a class without images; alive (M,): max_point > 0.
+    anywhere; best_test (M,); top_indices / top_values (M, top), descending; class_means (M, K) for
+    the K classes (default: the largest label + 1), NaN for a class without images; alive (M,):
+    max_point > 0.
     """
     mean_act, max_point = map_means(model, layer_name, x_test, batch_size)
     y_test = np.asarray(y_test).reshape(-1)
     channels = mean_act.shape[1]
     top = min(int(top), len(mean_act))
     order = np.argsort(-mean_act, axis=0, kind="stable")[:top].T  # (M, top), ties by image index
-    class_means = np.full((channels, 10), np.nan, np.float32)
-    for label in range(10):
+    classes = int(classes) if classes is not None else (int(y_test.max()) + 1 if len(y_test) else 0)
+    class_means = np.full((channels, classes), np.nan, np.float32)
+    for label in range(classes):
         if np.any(y_test == label):
             class_means[:, label] = mean_act[y_test == label].mean(axis=0)
     return {

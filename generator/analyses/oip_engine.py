@@ -56,7 +56,9 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
     objective = objectives.from_config(cfg.objective, layer_name, rows["map"], rows["spatial"])
     result = render.render(model, objective, start_images[rows["start"]], cfg.steps, cfg.step_size, seed,
                            transforms.from_config(cfg, pixel_range), callbacks=watchers)
-    out = {"patterns": result["images"][..., 0], "snapshots": snaps.result()[..., 0], "curve": curve.result(),
+    gray = taps.input_shape(model)[-1] == 1  # gray patterns are (H, W); colour ones keep (H, W, 3)
+    images, frames_ = (result["images"][..., 0], snaps.result()[..., 0]) if gray else (result["images"], snaps.result())
+    out = {"patterns": images, "snapshots": frames_, "curve": curve.result(),
            "final": result["values"], "failed": result["failed"]} if len(rows["map"]) else {}
     lead = (len(maps), len(node_list), n_starts) if nodes is not None else (len(maps), n_starts)
     out = {key: value.reshape(lead + value.shape[1:]) for key, value in out.items()}
@@ -67,7 +69,7 @@ def layer_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
 
 
 def _target(model, layer_name: str) -> taps.LayerInfo:
-    taps.cut(model, layer_name)  # only Conv2D and Dense layers can be searched
+    taps.cut(model, layer_name)  # only map (convolution) and Dense layers can be searched
     return taps.layer(model, layer_name)
 
 
@@ -81,7 +83,8 @@ def _checked_maps(maps, channels: int, layer_name: str) -> np.ndarray:
 def _start_images(cfg, starts, maps: np.ndarray, seed: int, pixel_range, shape) -> tuple[int, np.ndarray]:
     """(starts per map, start images): noise at the configured scales, or the given images."""
     if starts is None:
-        return len(cfg.noise_scales), _starts_for(cfg.noise_scales, maps, seed, pixel_range, shape[0])
+        return len(cfg.noise_scales), _starts_for(cfg.noise_scales, maps, seed, pixel_range,
+                                                  shape[0] if shape[0] == shape[1] and shape[2] == 1 else shape)
     starts = np.asarray(starts, np.float32).reshape((-1,) + tuple(shape))
     if len(maps) == 0 or len(starts) % len(maps):
         raise ValueError(f"{len(starts)} start images do not divide among {len(maps)} maps")

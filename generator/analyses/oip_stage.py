@@ -13,30 +13,46 @@ import numpy as np
 from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
-from ..model.architecture import CONV_LAYERS, SIDES
 from ..registry import Analysis
 from .oip_results import NAME, map_status, stage_name
 
 
-def check_config(cfg) -> None:
+def check_config(cfg, layers=None) -> None:
+    """oip.layers against the model's map layers (taps.LayerInfo's; None: the seed network's)."""
+    if cfg.layers is None:
+        return  # every map layer of the model, whatever it is
+    from ..model.support import map_layer_names, seed_layers
+
+    names = map_layer_names(seed_layers() if layers is None else layers)
     for layer in cfg.layers:
-        if layer not in CONV_LAYERS:
-            raise UserError(f"oip.layers: unknown layer {layer!r} (choose from {', '.join(CONV_LAYERS)})")
+        if layer not in names:
+            raise UserError(f"oip.layers: unknown layer {layer!r} (choose from {', '.join(names)})")
+
+
+def _check(cfg, root) -> None:
+    if cfg.oip.layers is not None:
+        from ..checks import config_layers
+
+        check_config(cfg.oip, config_layers(cfg, root))
 
 
 def run(build) -> dict[str, Artifact]:
     cfg = build.cfg.oip
     version = code_version(__name__)
-    return {layer: build.stage(stage_name(layer), version, [_settings(cfg, layer), build.cfg.seed, layer],
+    from ..model.support import summary_shape
+
+    rows = build.model_info["summary"]
+    return {layer: build.stage(stage_name(layer), version,
+                               [_settings(cfg, layer, summary_shape(rows, layer)[0]), build.cfg.seed, layer],
                                lambda layer=layer: _compute(build, layer))
             for layer in cfg.layers}
 
 
-def _settings(cfg, layer: str) -> dict:
+def _settings(cfg, layer: str, side: int) -> dict:
     """What one layer's result depends on: not the list of layers (adding one must not redo the
     others), and the node settings only for layers small enough to get node-level OIPs."""
     settings = {k: v for k, v in as_dict(cfg).items() if k != "layers"}
-    if SIDES[layer] > cfg.node_max_side:
+    if side > cfg.node_max_side:
         settings.pop("node_max_side"), settings.pop("node_steps")
     return settings
 
@@ -45,7 +61,8 @@ def _compute(build, layer: str) -> Artifact:
     from . import map_stats, oip_engine
 
     cfg, model = build.cfg.oip, build.model
-    stats = map_stats.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images)
+    stats = map_stats.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images,
+                                     classes=build.dataset.n_classes)
     result = oip_engine.layer_oips(model, layer, cfg, build.pixel_range(), build.cfg.seed,
                                    progress=_progress(f"[oip] {layer}"))
     arrays = {f"stat_{k}": np.asarray(v) for k, v in stats.items() if k != "mean_act"}
@@ -67,8 +84,8 @@ def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:
     nodes = [(i, j) for i in range(side) for j in range(side)]
     res = oip_engine.layer_oips(build.model, layer, cfg, build.pixel_range(), build.cfg.seed, nodes=nodes,
                                 progress=_progress(f"[oip] {layer} nodes"))
-    n_maps = res["patterns"].shape[0]
-    return {"node_patterns": res["patterns"][:, :, 0].reshape(n_maps, side, side, 28, 28),
+    n_maps, image = res["patterns"].shape[0], res["patterns"].shape[3:]
+    return {"node_patterns": res["patterns"][:, :, 0].reshape((n_maps, side, side) + image),
             "node_final": res["final"][:, :, 0].reshape(n_maps, side, side),
             "node_failed": res["failed"][:, :, 0].reshape(n_maps, side, side)}
 
@@ -94,5 +111,5 @@ def _progress(label: str):
     return update
 
 
-ANALYSIS = Analysis("oip", settings="oip", check=lambda cfg, root: check_config(cfg.oip), run=run,
+ANALYSIS = Analysis("oip", settings="oip", check=_check, run=run,
                     section="generator.pages.layers")

@@ -50,9 +50,15 @@ PIXEL = Pixel()
 
 
 def noise_starts(noise_scales: Sequence[int], ids: Sequence[int], seed: int,
-                 pixel_range: tuple[float, float], side: int = 28) -> np.ndarray:
-    """One start per (id, scale), (len(ids)*S, side, side, 1) float32, row = id*S + scale index:
-    smooth noise whose image depends on (seed, id, scale index) alone, not on the other ids."""
+                 pixel_range: tuple[float, float], side=28) -> np.ndarray:
+    """One start per (id, scale), (len(ids)*S, H, W, C) float32, row = id*S + scale index:
+    smooth noise whose image depends on (seed, id, scale index) alone, not on the other ids.
+    `side` is a number (a square gray image) or the model's input shape (H, W, C); a colour start
+    is the gray noise in every channel (the ascent finds the colours)."""
+    if not isinstance(side, (int, np.integer)):
+        height, width, channels = (int(v) for v in side)
+        square = noise_starts(noise_scales, ids, seed, pixel_range, max(height, width))
+        return np.ascontiguousarray(np.repeat(square[:, :height, :width], channels, axis=-1))
     lo, hi = (float(v) for v in pixel_range)
     scales = [int(s) for s in noise_scales]
     out = np.empty((len(ids), len(scales), side, side), np.float32)

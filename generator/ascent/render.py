@@ -26,6 +26,9 @@ from .views import FastTap
 # Rows per compiled batch. 64..512 rows were measured equally fast per row; 256 keeps the biggest
 # tensors (the first layer's activations, ~22 MB per batch) and the number of traces small.
 MAX_CHUNK = 256
+# ... and at most this many bytes of activations per batch for a bigger model: the chunk of rows
+# follows the memory a row needs (the seed's rows, ~87 KB each, still make chunks of MAX_CHUNK).
+CHUNK_BYTES = 24 * 2**20
 # Steps per compiled call: long enough to make Python's per-call overhead negligible.
 UNROLL = 8
 # jit_compile=True (XLA) was measured 5-10x slower per step than TensorFlow's oneDNN kernels for
@@ -50,7 +53,7 @@ def render(model, objective, starts: np.ndarray, steps: int, step_size: float, s
     run = partial(loop.run, stops=stops, callbacks=callbacks, constants=constants,
                   seed=_tf_constant(int(seed), "int64"), step_size=_tf_constant(float(step_size)))
     inputs = objective.inputs()
-    chunks = batches(n_rows, objective.multiple)
+    chunks = batches(n_rows, objective.multiple, chunk_rows(model, objective.layers()))
     plan = Plan(n_rows, steps, len(chunks))
     out: dict[str, np.ndarray] = {}
     for index in chunks:
@@ -82,12 +85,22 @@ def _rows_of(inputs, source: np.ndarray):
     return tf.nest.map_structure(lambda a: tf.constant(np.asarray(a)[source]), inputs)
 
 
-def batches(n_rows: int, multiple: int = 1) -> list[np.ndarray]:
-    """Row indices per batch: equal-sized batches of at most MAX_CHUNK rows (a multiple of
+def chunk_rows(model, targets: Sequence[str]) -> int:
+    """Rows per batch for an objective on `targets`: CHUNK_BYTES over the float32 activations of one
+    row in the largest layer up to the deepest target (and the input), at most MAX_CHUNK."""
+    infos = taps.layers(model)
+    names = [info.name for info in infos]
+    last = max((names.index(t) for t in targets if t in names), default=len(infos) - 1)
+    sizes = [math.prod(taps.input_shape(model))] + [math.prod(info.shape) for info in infos[:last + 1]]
+    return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // (4 * max(sizes)))))
+
+
+def batches(n_rows: int, multiple: int = 1, max_rows: int = MAX_CHUNK) -> list[np.ndarray]:
+    """Row indices per batch: equal-sized batches of at most max_rows rows (a multiple of
     `multiple`, so groups stay whole), the last padded with indices past the end (>= n_rows)."""
     if n_rows == 0:
         return []
-    count = math.ceil(n_rows / max(MAX_CHUNK // multiple * multiple, multiple))
+    count = math.ceil(n_rows / max(max_rows // multiple * multiple, multiple))
     size = math.ceil(math.ceil(n_rows / count) / multiple) * multiple
     return [np.arange(k * size, (k + 1) * size) for k in range(count)]
 

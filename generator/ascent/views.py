@@ -40,11 +40,11 @@ class FastView:
         return self.tap.cut(layer).row_map(self._below(layer), prepared)
 
     def preactivation(self, layer: str):
-        """All maps of a Conv2D or Dense layer before activation, (B, H, W, C)."""
+        """All maps of a map (convolution) or Dense layer before activation, (B, H, W, C)."""
         return self.tap.cut(layer).preactivation(self._below(layer))
 
     def output(self, layer: str):
-        if taps.layer(self.tap.model, layer).class_name in ("Conv2D", "Dense"):
+        if taps.layer(self.tap.model, layer).class_name in taps.MAP_CLASSES + taps.NODE_CLASSES:
             return self.tap.cut(layer).output(self._below(layer))
         return taps.submodel(self.tap.model, [layer])(self.x, training=False)
 

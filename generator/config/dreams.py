@@ -21,7 +21,8 @@ class DreamsConfig:
     # `grace_hopper.jpg`. Made gray, cropped to its central square and resized to picture_size.
     picture: Optional[str] = None
     picture_size: int = bounded(224, min=28, max=1024)
-    layer: str = "Conv2D_3"
+    # The map layer whose maps are carved in; empty (None) means the model's last map layer.
+    layer: Optional[str] = None
     # Explicit maps, or else the `count` maps with the strongest OIPs (by the test statistics when
     # the OIP stage did not run for the layer).
     maps: Optional[list[int]] = bounded(None, min=0)

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Optional
 
 from .schema import bounded
 
-CONV_LAYERS = ["Conv2D_1", "Conv2D_2", "Conv2D_3"]
-
-
 @dataclass(frozen=True)
 class OIPConfig:
-    layers: list[str] = bounded(CONV_LAYERS)
+    # The map layers (convolutions) to search; empty (None) means every map layer of the model.
+    layers: Optional[list[str]] = None
     steps: int = bounded(256, min=0, max=10000)
     # One random start per entry: the noise's length scale in pixels (1 = pixel noise, 7 = long waves).
     noise_scales: list[int] = bounded([1, 3, 7, 14], min=1, max=28, min_len=1)

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 LAYERS = ["Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3", "Flatten", "Dense_1", "Dense_2"]
-CONV_LAYERS = ["Conv2D_1", "Conv2D_2", "Conv2D_3"]
-CHANNELS = {"Conv2D_1": 32, "Conv2D_2": 64, "Conv2D_3": 128}  # maps per convolutional layer
-SIDES = {"Conv2D_1": 26, "Conv2D_2": 11, "Conv2D_3": 3}  # each map is SIDE × SIDE
 PARAMETERS = 208_982
 
 

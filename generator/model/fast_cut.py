@@ -13,6 +13,11 @@ def is_conv2d(layer) -> bool:
     return isinstance(layer, keras.layers.Conv2D)
 
 
+def is_separable(layer) -> bool:
+    """A SeparableConv2D or DepthwiseConv2D: a map layer searched the stock way (all maps, one mask)."""
+    return layer.__class__.__name__ in ("SeparableConv2D", "DepthwiseConv2D")
+
+
 def is_relu(layer) -> bool:
     import keras
 
@@ -76,6 +81,16 @@ def stock_preactivation(layer, h):
 
     if is_conv2d(layer):
         z = layer.convolution_op(h, layer.kernel)
+        return z + layer.bias if layer.use_bias else z
+    if is_separable(layer):
+        from keras import ops
+
+        conv = dict(strides=layer.strides, padding=layer.padding, dilation_rate=layer.dilation_rate,
+                    data_format=layer.data_format)
+        if layer.__class__.__name__ == "DepthwiseConv2D":
+            z = ops.depthwise_conv(h, layer.kernel, **conv)
+        else:
+            z = ops.separable_conv(h, layer.depthwise_kernel, layer.pointwise_kernel, **conv)
         return z + layer.bias if layer.use_bias else z
     z = tf.matmul(h, layer.kernel)
     z = z + layer.bias if layer.use_bias else z

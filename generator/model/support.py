@@ -57,3 +57,68 @@ def outputs_probabilities(model) -> bool:
         return True
     activation = getattr(last, "activation", None)
     return getattr(activation, "__name__", "") == "softmax"
+
+
+# ---- the layers a config is checked against, and the defaults that follow the model ---------------
+
+_GIVEN: dict = {}  # (path, mtime, size) -> the given model's layer list, read once per process
+
+
+def seed_layers() -> list:
+    """taps.LayerInfo of every layer of the seed network (built, not trained: a second or two)."""
+    if "seed" not in _GIVEN:
+        from . import taps
+        from .architecture import build_model
+
+        _GIVEN["seed"] = taps.layers(build_model())
+    return _GIVEN["seed"]
+
+
+def given_layers(path, model=None) -> list:
+    """taps.LayerInfo of every layer of the model file at `path` (loaded only the first time)."""
+    from pathlib import Path
+
+    stat = Path(path).stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _GIVEN:
+        from . import taps
+        from .persist import load_model_file
+
+        model = model if model is not None else load_model_file(Path(path))
+        _GIVEN[key] = taps.layers(model)
+        _GIVEN[("input",) + key] = taps.input_shape(model)
+    return _GIVEN[key]
+
+
+def given_input_shape(path) -> tuple:
+    """(H, W, C) of the model file at `path`'s input."""
+    from pathlib import Path
+
+    given_layers(path)
+    stat = Path(path).stat()
+    return _GIVEN[("input", str(path), stat.st_mtime_ns, stat.st_size)]
+
+
+def map_layer_names(rows) -> list[str]:
+    """The map layers (Conv2D, SeparableConv2D, DepthwiseConv2D) among LayerInfo's or summary rows."""
+    kind = lambda r: r["type"] if isinstance(r, dict) else r.class_name  # noqa: E731
+    name = lambda r: r["name"] if isinstance(r, dict) else r.name  # noqa: E731
+    return [name(r) for r in rows if kind(r) in MAP_LAYERS]
+
+
+def summary_shape(rows, layer: str) -> tuple:
+    """A layer's output shape (without the batch axis) from the model card's summary rows."""
+    for row in rows:
+        if row["name"] == layer:
+            return tuple(int(s) for s in row["shape"].strip("()").split(", ")[1:])
+    raise KeyError(layer)
+
+
+def with_model_defaults(cfg, map_layers: list[str]):
+    """`cfg` with the settings left empty filled from the model: oip.layers = all its map layers,
+    dreams.layer = its last one."""
+    from dataclasses import replace
+
+    oip = cfg.oip if cfg.oip.layers is not None else replace(cfg.oip, layers=list(map_layers))
+    dreams = cfg.dreams if cfg.dreams.layer is not None else replace(cfg.dreams, layer=map_layers[-1])
+    return replace(cfg, oip=oip, dreams=dreams)

@@ -164,8 +164,8 @@ def cut(model, name: str) -> fast_cut.Cut:
     """The model cut at a Conv2D or Dense layer, for gradient ascent and map statistics: the fast
     fused pass below it on a chain model, the stock sub-model below it otherwise."""
     info = layer(model, name)
-    if info.class_name not in ("Conv2D", "Dense"):
-        raise ValueError(f"layer {name!r} is a {info.class_name}; OIPs are searched for Conv2D and Dense layers")
+    if info.class_name not in MAP_CLASSES + NODE_CLASSES:
+        raise ValueError(f"layer {name!r} is a {info.class_name}; OIPs are searched for convolutions and Dense layers")
     return cached(model, ("cut", name), lambda: _cut(model, name))
 
 
@@ -197,7 +197,7 @@ def preactivations(model, names: Sequence[str], x: np.ndarray, batch_size: int =
     names = tuple(names)
     targets = [model.get_layer(n) for n in names]
     for n, t in zip(names, targets):
-        if not (fast_cut.is_conv2d(t) or isinstance(t, keras.layers.Dense)):
+        if not (fast_cut.is_conv2d(t) or fast_cut.is_separable(t) or isinstance(t, keras.layers.Dense)):
             raise ValueError(f"preactivations: {n!r} is a {t.__class__.__name__}, not a Conv2D or Dense layer")
 
     def make():
@@ -210,7 +210,7 @@ def preactivations(model, names: Sequence[str], x: np.ndarray, batch_size: int =
 
 
 def _squeeze_dense(target, z):
-    return z if fast_cut.is_conv2d(target) else z[:, 0, 0, :]
+    return z if fast_cut.is_conv2d(target) or fast_cut.is_separable(target) else z[:, 0, 0, :]
 
 
 def _as_list(out) -> list:

@@ -149,6 +149,11 @@ def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
     np.save(out / _data_url(layer, m, "curves"), a["curve"][m].astype(np.float32))
 
 
+def _dims(shape) -> str:
+    """An image's size as the pages write it: "28 × 28", "32 × 32 × 3"."""
+    return " × ".join(str(int(n)) for n in shape)
+
+
 def _data_url(layer: str, m: int, what: str) -> str:
     return f"layers/{urls.layer_slug(layer)}/data/map-{m:03d}-{what}.npy"
 
@@ -224,7 +229,8 @@ def map_data(build, layer: str, a: dict, m: int) -> MapData:
                    curve, top, svg.bar_chart(profile, names, int(np.argmax(profile))),
                    _asset(layer, m, "nodes.png") if has_nodes else None,
                    a["node_patterns"].shape[1] if has_nodes else 0,
-                   [Link("patterns (.npy, starts × 28 × 28, pixel units 0–255)", _data_url(layer, m, "patterns")),
+                   [Link(f"patterns (.npy, starts × {_dims(a['patterns'].shape[2:])}, pixel units 0–255)",
+                         _data_url(layer, m, "patterns")),
                     Link("activation per step (.npy, starts × steps+1)", _data_url(layer, m, "curves"))],
                    "mean activation", registry.panels("map-top", build, layer, m), registry.panels("map", build, layer, m))
 

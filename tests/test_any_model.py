@@ -1,0 +1,204 @@
+"""Any Keras image classifier and any image data set, end to end: small models made here, saved as
+.keras files, small npz data sets, a gallery built with `python -m generator build` for each, and
+its pages checked (one map page per map of every map layer, every link resolving, the model's own
+layer names). Each build takes seconds: few ascent steps, one noise scale, small or no dreams."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import run_cli
+from linkcheck import broken_links
+
+
+FAST = {"oip": {"steps": 4, "noise_scales": [1], "node_steps": 2, "snapshots": 2, "top_images": 2},
+        "dreams": {"picture_size": 48, "count": 1, "rounds": 1, "steps": 2, "tiles": 1, "tiled": False,
+                   "octaves": 1, "octave_steps": 1, "tile_size": 48}}
+
+NO_DREAMS = {"enabled": False}
+
+
+def _data(path: Path, shape: tuple, classes: int, floats: bool, n_train: int = 200, n_test: int = 100) -> Path:
+    """Images with a class-dependent bright square, so a model can tell the classes apart."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        y = np.arange(n) % classes
+        x = rng.uniform(0, 0.3, (n,) + shape).astype(np.float32)
+        side = shape[0] // classes
+        for i, label in enumerate(y):
+            x[i, label * side:(label + 1) * side, :] = 1.0
+        return (x if floats else np.round(x * 255).astype(np.uint8)), y.astype(np.uint8)
+
+    x_train, y_train = make(n_train)
+    x_test, y_test = make(n_test)
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return path
+
+
+def _fit_and_save(model, path: Path, data: Path, logits: bool = False) -> Path:
+    import keras
+
+    with np.load(data) as d:
+        x = d["x_train"].astype("float32")
+        x = x / 255.0 if d["x_train"].dtype == np.uint8 else x
+        y = d["y_train"].astype("int32")
+    x = (x * 255.0 - x.mean() * 255.0) / (x.std() * 255.0)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=logits))
+    model.fit(x.reshape((len(x),) + tuple(model.inputs[0].shape[1:])), y, epochs=1, batch_size=50, verbose=0)
+    model.save(path)
+    return path
+
+
+def functional_bn(shape=(28, 28, 1), classes=10):
+    import keras
+    from keras import layers
+
+    inp = keras.Input(shape, name="pixels")
+    x = layers.Conv2D(8, 3, name="stem")(inp)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    x = layers.MaxPooling2D(name="pool")(x)
+    x = layers.Conv2D(8, 3, activation="relu", name="block1_conv")(x)
+    x = layers.Dropout(0.2, name="drop")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dense(16, activation="relu", name="hidden")(x)
+    out = layers.Dense(classes, activation="softmax", name="scores")(x)
+    return keras.Model(inp, out, name="functional_bn")
+
+
+def logits_model(shape=(20, 20, 1), classes=4):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input(shape), layers.Conv2D(6, 3, activation="relu", name="c1"),
+                             layers.AveragePooling2D(2, name="avg"), layers.Conv2D(6, 3, activation="relu", name="c2"),
+                             layers.Flatten(name="flat"), layers.Dense(classes, name="logits")], name="logits_cnn")
+
+
+def residual_rgb(shape=(32, 32, 3), classes=10):
+    import keras
+    from keras import layers
+
+    inp = keras.Input(shape, name="rgb")
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a")(inp)
+    y = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_b")(x)
+    x = layers.Add(name="residual")([x, y])
+    x = layers.MaxPooling2D(name="pool")(x)
+    x = layers.Conv2D(8, 3, activation="relu", name="conv_c")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    out = layers.Dense(classes, activation="softmax", name="probs")(x)
+    return keras.Model(inp, out, name="residual_rgb")
+
+
+def _build(tmp_path: Path, model_file: Path, data_file: Path, extra: dict | None = None, command: str = "build"):
+    cfg = {"seed": 3, "data": {"dataset": "custom", "path": str(data_file)}, "model": {"path": str(model_file)},
+           **json.loads(json.dumps(FAST))}
+    for key, value in (extra or {}).items():
+        cfg[key] = {**cfg.get(key, {}), **value}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    site = tmp_path / "site"
+    if command == "check":
+        return run_cli("check", "--config", str(config)), site
+    result = run_cli("build", "--config", str(config), "--out", str(site), "--cache", str(tmp_path / "cache"))
+    return result, site
+
+
+def _check_gallery(result, site: Path, model_file: Path) -> None:
+    import keras
+
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert broken_links(site) == []
+    model = keras.models.load_model(model_file)
+    convs = [lay for lay in model.layers if lay.__class__.__name__ in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")]
+    pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
+    for lay in convs:
+        maps = [p for p in pages if f"/{lay.name}/" in f"/{p}" and p.rsplit("/", 1)[-1].startswith("map")]
+        assert len(maps) == lay.output.shape[-1], (lay.name, sorted(pages)[:40])
+    text = "".join(p.read_text() for p in site.rglob("*.html"))
+    assert "Conv2D_1" not in text and "Dense_2" not in text
+
+
+def test_functional_model_with_other_names_and_batchnorm(tmp_path):
+    data = _data(tmp_path / "d.npz", (28, 28), 10, floats=False)
+    model = _fit_and_save(functional_bn(), tmp_path / "m.keras", data)
+    result, site = _build(tmp_path, model, data)
+    _check_gallery(result, site, model)
+
+
+def test_logits_model_float_data_four_classes(tmp_path):
+    data = _data(tmp_path / "d.npz", (20, 20), 4, floats=True)
+    model = _fit_and_save(logits_model(), tmp_path / "m.keras", data, logits=True)
+    result, site = _build(tmp_path, model, data, {"data": {"class_names": ["top", "upper", "lower", "bottom"]},
+                                                  "dreams": NO_DREAMS})
+    _check_gallery(result, site, model)
+    assert "bottom" in (site / "index.html").read_text() or any("bottom" in p.read_text() for p in site.rglob("*.html"))
+
+
+def test_rgb_residual_model(tmp_path):
+    data = _data(tmp_path / "d.npz", (32, 32, 3), 10, floats=False)
+    model = _fit_and_save(residual_rgb(), tmp_path / "m.keras", data)
+    # Dreams are not there yet for a colour model: one line at check time, before any work.
+    refused, _ = _build(tmp_path, model, data, command="check")
+    assert refused.returncode != 0
+    last = refused.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: dreams: carving and layer dreams need a 28×28×1 model")
+    result, site = _build(tmp_path, model, data, {"dreams": NO_DREAMS})
+    _check_gallery(result, site, model)
+    from PIL import Image
+
+    pattern = next((site / "layers").rglob("map-000-s0.png"))
+    assert Image.open(pattern).mode == "RGB"  # a colour model's patterns are drawn in colour
+
+
+def test_chunk_of_rows_follows_the_memory_a_row_needs():
+    import keras
+
+    from generator.ascent import render
+    from generator.model.architecture import build_model
+
+    assert render.chunk_rows(build_model(), ["Conv2D_3"]) == render.MAX_CHUNK  # the seed: unchanged
+    big = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Conv2D(64, 3, padding="same", name="wide"),
+                            keras.layers.Conv2D(4, 3, name="narrow")])
+    rows = render.chunk_rows(big, ["narrow"])
+    assert rows == render.CHUNK_BYTES // (4 * 64 * 64 * 64) < render.MAX_CHUNK
+
+
+def test_separable_and_depthwise_maps_get_oips():
+    import keras
+
+    from generator.analyses import oip_engine
+    from generator.config.oip import OIPConfig
+
+    model = keras.Sequential([keras.Input((16, 16, 3)),
+                              keras.layers.SeparableConv2D(4, 3, activation="relu", name="sep"),
+                              keras.layers.DepthwiseConv2D(3, activation="relu", name="dw"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, name="out")])
+    cfg = OIPConfig(steps=3, noise_scales=[1], snapshots=2)
+    for name, maps in (("sep", 4), ("dw", 4)):
+        res = oip_engine.layer_oips(model, name, cfg, (-1.0, 1.0), seed=1)
+        assert res["patterns"].shape == (maps, 1, 16, 16, 3) and np.isfinite(res["final"]).all()
+
+
+def test_the_own_model_example_config_loads():
+    from generator.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parent.parent / "configs" / "own-model.yaml")
+    assert cfg.model.path and cfg.data.path and cfg.oip.layers is None and cfg.dreams.layer is None
+
+
+def test_a_layer_the_model_does_not_have_is_one_line_at_check(tmp_path):
+    data = _data(tmp_path / "d.npz", (28, 28), 10, floats=False)
+    model = functional_bn()
+    model.save(tmp_path / "m.keras")
+    for extra, line in (({"oip": {"layers": ["Conv2D_1"]}},
+                         "error: oip.layers: unknown layer 'Conv2D_1' (choose from stem, block1_conv)"),
+                        ({"dreams": {"layer": "hidden"}},
+                         "error: dreams.layer: unknown layer 'hidden' (choose from stem, block1_conv)")):
+        result, _ = _build(tmp_path, tmp_path / "m.keras", data, extra, command="check")
+        assert result.returncode != 0 and result.stderr.strip().splitlines() == [line], result.stderr

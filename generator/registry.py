@@ -19,6 +19,7 @@ from typing import Any, Callable
 ANALYSES = [
     "generator.analyses.oip_stage",
     "generator.analyses.firing",
+    "generator.analyses.centre_nodes",
     "generator.analyses.kernels",
     "generator.analyses.evaluation",
     "generator.analyses.image_set_stage",

@@ -93,3 +93,12 @@ def test_index_counts_every_status(quick_site):
     for word in ("Live", "Rare", "Silent", "Dead"):
         assert word in text
     assert "maps that some test image fires" in text
+
+
+def test_every_map_has_a_centre_pattern_and_examples_with_heat_and_crop(quick_site):
+    for page in sorted((quick_site / "layers").glob("*/map-*.html")):
+        source = page.read_text(encoding="utf-8")
+        assert "One position&#39;s pattern" in source or "One position's pattern" in source, page
+        assert "-centre-rf.png" in source, page
+        heat, crops = source.count("-heat"), source.count("-crop")
+        assert heat == crops, page  # every example shown has both its heat map and its crop

@@ -12,7 +12,8 @@ from ..analyses.oip_results import best_final, best_start, stage_name, super_rat
 from ..data.dataset import unstandardize
 from . import svg, urls
 from . import map_evidence, map_index
-from .map_evidence import Firing, TopImage
+from ..analyses.centre_nodes import centre_patterns
+from .map_evidence import CentreView, Firing, TopImage
 from .model import Link, Page, Panel, chain
 from .section import Card, Section
 from .testimages import draw_test_images
@@ -78,6 +79,7 @@ class MapData:
     curve: svg.LineChart
     top: list[TopImage]
     firing: Firing
+    centre: CentreView | None
     profile: svg.BarChart
     nodes: str | None
     node_side: int
@@ -97,7 +99,8 @@ def enabled(build) -> bool:
 
 
 def depends(build):
-    return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build)
+    centres = [build.results[k].key for k in sorted(build.results) if k.startswith("centre-")]
+    return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + centres
             + [build.dataset.mean, build.dataset.std])
 
 
@@ -122,9 +125,11 @@ def draw(build, out: Path) -> None:
     for layer, art in _arts(build).items():
         a = art.arrays
         best = _best_start(a)
+        centres = centre_patterns(build, layer, a)
         for m in range(a["patterns"].shape[0]):
             _draw_map(build, out, layer, m, a, int(best[m]))
             map_evidence.draw(build, out, layer, m, firing[layer])
+            map_evidence.draw_centre(build, out, layer, m, centres, firing[layer], lambda x: _pixels(build, x))
         top = firing[layer]["top_indices"]
         draw_test_images(build, out, top[top >= 0])
     _draw_map_index(build, out)
@@ -255,7 +260,8 @@ def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
                    ratio_words, peak_words, f"{status.capitalize()}: {MEANING[status]}",
                    _evidence(build, a, m, status), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
                    curve, map_evidence.top_images(build, layer, m, f),
-                   map_evidence.firing(build, m, f, build.cfg.oip.top_images), svg.bar_chart(profile, names, int(np.argmax(profile))),
+                   map_evidence.firing(build, m, f, build.cfg.oip.top_images),
+                   map_evidence.centre_view(layer, m, centre_patterns(build, layer, a), f), svg.bar_chart(profile, names, int(np.argmax(profile))),
                    _asset(layer, m, "nodes.png") if has_nodes else None,
                    a["node_patterns"].shape[1] if has_nodes else 0,
                    [Link("patterns (.npy, starts × 28 × 28, pixel units 0–255)", _data_url(layer, m, "patterns")),

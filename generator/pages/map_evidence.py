@@ -115,3 +115,34 @@ def firing(build, m: int, f: dict, asked: int) -> Firing:
                f"{size}×{size}-pixel patch one position of this layer sees (its receptive field, read from "
                f"the model's layers; neighbouring positions are {jump} px apart), at the strongest position.")
     return Firing(lines, note, rf_text)
+
+
+@dataclass
+class CentreView:
+    """The pattern that drives the map's central position hardest, whole and inside its receptive field."""
+    whole: str
+    crop: str
+    crop_scale: int
+    caption: str
+
+
+def draw_centre(build, out: Path, layer: str, m: int, centre: dict | None, f: dict, pixels) -> None:
+    if centre is None:
+        return
+    pattern = pixels(centre["patterns"][m])
+    imaging.save_array_png(out / urls.map_asset(layer, m, "centre.png"), imaging.contrast(pattern), "gray", 0, 1)
+    top, left, bottom, right = receptive.box(f["rf"], *centre["position"], *pattern.shape)
+    imaging.save_array_png(out / urls.map_asset(layer, m, "centre-rf.png"),
+                           imaging.contrast(pattern[top:bottom, left:right]), "gray", 0, 1)
+
+
+def centre_view(layer: str, m: int, centre: dict | None, f: dict) -> CentreView | None:
+    if centre is None:
+        return None
+    size = int(f["rf"][0])
+    row, col = centre["position"]
+    return CentreView(urls.map_asset(layer, m, "centre.png"), urls.map_asset(layer, m, "centre-rf.png"),
+                      max(1, CROP_PX * 2 // size),
+                      f"The input that drives position ({row}, {col}) of the map hardest (activation "
+                      f"{float(centre['final'][m]):.4g}), whole (contrast-enhanced) and inside the "
+                      f"{size}×{size}-pixel receptive field that position sees: only those pixels can change it.")

@@ -20,6 +20,7 @@ ANALYSES = [
     "generator.analyses.oip_stage",
     "generator.analyses.firing",
     "generator.analyses.centre_nodes",
+    "generator.analyses.trust",
     "generator.analyses.kernels",
     "generator.analyses.evaluation",
     "generator.analyses.image_set_stage",

@@ -102,3 +102,26 @@ def test_every_map_has_a_centre_pattern_and_examples_with_heat_and_crop(quick_si
         assert "-centre-rf.png" in source, page
         heat, crops = source.count("-heat"), source.count("-crop")
         assert heat == crops, page  # every example shown has both its heat map and its crop
+
+
+def test_auc_counts_ties_half_and_ranks_right():
+    from generator.analyses import trust
+
+    scores = np.array([[0.9], [0.8], [0.1], [0.8]])
+    positive = np.array([[True], [True], [False], [False]])
+    assert trust.auc_per_map(scores, positive)[0] == pytest.approx((1 + 1 + 1 + 0.5) / 4)
+
+
+def test_a_template_matches_its_own_patch_perfectly():
+    from generator.analyses import trust
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 28, 28, 1)).astype(np.float32)
+    scores = trust.match_scores(x, x[:, :, :, 0], (4, 5), (8, 2, 0), -0.4)
+    assert np.allclose(np.diag(scores), 1.0, atol=1e-4)
+
+
+def test_every_map_says_how_far_to_trust_it(quick_site):
+    for page in sorted((quick_site / "layers").glob("*/map-*.html")):
+        assert "How far to trust the picture" in _text(page), page
+    assert "Median AUC" in _text(quick_site / "index.html")

@@ -33,3 +33,24 @@ def map_status(fire: np.ndarray, n_images: int, final: np.ndarray, failed: np.nd
 def fires_on(status: str) -> bool:
     """Whether some test image fires a map of this status."""
     return status in ("live", "rare")
+
+
+FLAT_SHARE = 0.75  # a pattern with this share of its pixels at the bounds is a flat square, not a picture
+BOUND_TOL = 1e-3   # within this fraction of the pixel range of a bound counts as "at the bound"
+
+
+def bound_share(patterns: np.ndarray, pixel_range: tuple[float, float]) -> np.ndarray:
+    """Share of each pattern's pixels at the lowest or highest pixel value (patterns (..., H, W))."""
+    lo, hi = pixel_range
+    tol = BOUND_TOL * (hi - lo)
+    at = (patterns <= lo + tol) | (patterns >= hi - tol)
+    return at.reshape(at.shape[:-2] + (-1,)).mean(axis=-1)
+
+
+def flat_best(oip: dict, pixel_range: tuple[float, float]) -> np.ndarray:
+    """Whether each map's best whole-map pattern is flat (>= FLAT_SHARE of its pixels at the bounds)."""
+    from .oip_results import best_start
+
+    best = best_start(oip["final"], oip["failed"])
+    patterns = oip["patterns"][np.arange(len(best)), best]
+    return bound_share(patterns, pixel_range) >= FLAT_SHARE

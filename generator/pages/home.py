@@ -67,6 +67,7 @@ class LayerGlance:
     fires: int   # live + rare: some test image fires the map
     strong: int  # of those, ratio ≥ 1: an input pattern at least as strong as the best test image
     median_ratio: str  # over the maps some test image fires
+    median_auc: str  # how far to trust the pictures: median ROC AUC of the position patterns
 
 
 @dataclass
@@ -109,7 +110,8 @@ def glances(build) -> list[LayerGlance]:
         median = float(np.median(ratios)) if len(ratios) else float("nan")
         out.append(LayerGlance(data.layer, urls.layer(data.layer), len(data.maps), c["live"], c["rare"],
                                c["silent"], c["dead"], c["failed"], len(fired), int(sum(m.ratio >= 1 for m in fired)),
-                               "–" if np.isnan(median) else "∞" if np.isinf(median) else f"{median:.2f}"))
+                               "–" if np.isnan(median) else "∞" if np.isinf(median) else f"{median:.2f}",
+                               data.median_auc))
     return out
 
 

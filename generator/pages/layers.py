@@ -48,6 +48,7 @@ class LayerData:
     panels: list[Panel] = field(default_factory=list)
     tabs: list[Link] = field(default_factory=list)
     thumb_scale: int = THUMB_SCALE
+    median_auc: str = "–"  # median over the maps of how well the position pattern predicts strong firing
 
 
 @dataclass
@@ -80,6 +81,7 @@ class MapData:
     top: list[TopImage]
     firing: Firing
     centre: CentreView | None
+    trust: str  # how far the position's pattern predicts the images the map fires strongly on
     profile: svg.BarChart
     nodes: str | None
     node_side: int
@@ -99,7 +101,7 @@ def enabled(build) -> bool:
 
 
 def depends(build):
-    centres = [build.results[k].key for k in sorted(build.results) if k.startswith("centre-")]
+    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-"))]
     return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + centres
             + [build.dataset.mean, build.dataset.std])
 
@@ -194,9 +196,11 @@ def layer_data(build, layer: str, a: dict, status_of: np.ndarray | None = None) 
     counts = {s: int((status_of == s).sum()) for s in STATUSES}
     fired = [c for c in cards if fires_on(c.status)]
     live_ok = float(np.mean([c.ratio >= 1 for c in fired])) if fired else None
-    return LayerData(layer, cards, counts, {s: MEANING[s] for s in STATUSES},
+    data = LayerData(layer, cards, counts, {s: MEANING[s] for s in STATUSES},
                      float(build.results[stage_name(layer)].meta["seconds"]),
                      a["final"].shape[1], build.cfg.oip.steps, live_ok, OBJECTIVES[build.cfg.oip.objective])
+    data.median_auc = map_evidence.median_auc_text(map_evidence.trust_auc(build, layer))
+    return data
 
 
 def _evidence(build, a: dict, m: int, status: str) -> list[str]:
@@ -223,6 +227,11 @@ def _evidence(build, a: dict, m: int, status: str) -> list[str]:
 
 # What the ascent drives up, in the words of the layer page.
 OBJECTIVES = {"mean": "the map's mean activation", "preact": "the map's mean pre-activation (before its ReLU)"}
+
+
+def _trust(build, layer: str, m: int) -> str:
+    auc = map_evidence.trust_auc(build, layer)
+    return "" if auc is None else map_evidence.trust_sentence(float(auc[m]), len(build.dataset.x_test))
 
 
 def _ratio_words(a: dict, f: dict, m: int, ratio_text: str) -> tuple[str, str]:
@@ -261,7 +270,8 @@ def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
                    _evidence(build, a, m, status), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
                    curve, map_evidence.top_images(build, layer, m, f),
                    map_evidence.firing(build, m, f, build.cfg.oip.top_images),
-                   map_evidence.centre_view(layer, m, centre_patterns(build, layer, a), f), svg.bar_chart(profile, names, int(np.argmax(profile))),
+                   map_evidence.centre_view(layer, m, centre_patterns(build, layer, a), f),
+                   _trust(build, layer, m), svg.bar_chart(profile, names, int(np.argmax(profile))),
                    _asset(layer, m, "nodes.png") if has_nodes else None,
                    a["node_patterns"].shape[1] if has_nodes else 0,
                    [Link("patterns (.npy, starts × 28 × 28, pixel units 0–255)", _data_url(layer, m, "patterns")),

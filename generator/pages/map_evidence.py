@@ -146,3 +146,27 @@ def centre_view(layer: str, m: int, centre: dict | None, f: dict) -> CentreView 
                       f"The input that drives position ({row}, {col}) of the map hardest (activation "
                       f"{float(centre['final'][m]):.4g}), whole (contrast-enhanced) and inside the "
                       f"{size}×{size}-pixel receptive field that position sees: only those pixels can change it.")
+
+
+def trust_auc(build, layer: str) -> np.ndarray | None:
+    """Each map's ROC AUC from the trust stage, or None when it did not run."""
+    from ..analyses.trust import stage_name as trust_stage
+
+    art = build.results.get(trust_stage(layer))
+    return None if art is None or not len(art.arrays["auc"]) else art.arrays["auc"]
+
+
+def trust_sentence(auc: float, n: int) -> str:
+    if np.isnan(auc):
+        return ("How far to trust the picture: not measurable, as no test image fires this map strongly "
+                "(or every one does).")
+    return (f"How far to trust the picture: ROC AUC {auc:.2f}. Over the {n:,} test images, the best match "
+            f"(normalized correlation) of the position's pattern below with any patch of an image ranks an image "
+            f"this map fires strongly on (its top 10 %) above one it does not {auc:.0%} of the time; 0.5 "
+            f"would be chance, 1 a perfect guide.")
+
+
+def median_auc_text(auc: np.ndarray | None) -> str:
+    if auc is None or not np.isfinite(auc).any():
+        return "–"
+    return f"{float(np.nanmedian(auc)):.2f}"

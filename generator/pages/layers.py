@@ -123,18 +123,24 @@ def _asset(layer: str, m: int, what: str) -> str:
 
 
 def draw(build, out: Path) -> None:
+    import time
+
     firing = map_evidence.firing_arrays(build)
+    evidence = 0.0  # the time the examples' heat maps and crops and the position patterns cost, for the README
     for layer, art in _arts(build).items():
         a = art.arrays
         best = _best_start(a)
         centres = centre_patterns(build, layer, a)
         for m in range(a["patterns"].shape[0]):
             _draw_map(build, out, layer, m, a, int(best[m]))
+            start = time.perf_counter()
             map_evidence.draw(build, out, layer, m, firing[layer])
             map_evidence.draw_centre(build, out, layer, m, centres, firing[layer], lambda x: _pixels(build, x))
+            evidence += time.perf_counter() - start
         top = firing[layer]["top_indices"]
         draw_test_images(build, out, top[top >= 0])
     _draw_map_index(build, out)
+    build.log(f"[layers] heat maps, crops and position patterns drawn in {evidence:.1f} s")
 
 
 def _draw_map_index(build, out: Path) -> None:

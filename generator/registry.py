@@ -18,6 +18,9 @@ from typing import Any, Callable
 # before it); page sections appear in this order in the header and on the index.
 ANALYSES = [
     "generator.analyses.oip_stage",
+    "generator.analyses.firing",
+    "generator.analyses.centre_nodes",
+    "generator.analyses.trust",
     "generator.analyses.kernels",
     "generator.analyses.evaluation",
     "generator.analyses.ablation",

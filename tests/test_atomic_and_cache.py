@@ -161,7 +161,8 @@ def test_template_change_rerenders_without_recomputing(work, tmp_path, monkeypat
 
 CHANGES = [
     ("activations", {"activations": {"threshold": 0.5}}, "activations"),
-    ("oip", {"oip": {"steps": 6}}, "oip-"),
+    # the firing and trust stages read the OIP patterns (their peaks, the AUC), so they follow them
+    ("oip", {"oip": {"steps": 6}}, ("oip-", "firing-", "trust-")),
 ]
 
 

@@ -253,7 +253,7 @@ def test_search_index_is_embedded_and_resolves(site):
     assert listed == sorted(f"layers/{layer}/{page}" for layer, pages in maps.items() for page in pages)
     for e in entries:
         assert (site / e["t"]).is_file(), e
-        assert e["s"] in ("ok", "weak", "dead", "failed"), e
+        assert e["s"] in ("live", "rare", "silent", "dead", "failed"), e
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<script src="static/search-index.js"></script>' in index
 

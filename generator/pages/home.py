@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
-from ..analyses.oip_results import STATUSES, stage_name
+from ..analyses.map_truth import MEANING, STATUSES, fires_on
+from ..analyses.oip_results import stage_name
 from ..config import as_dict, config_hash
 from . import urls
 from .model import Link, Page
@@ -53,16 +54,20 @@ class Figure:
 
 @dataclass
 class LayerGlance:
-    """One row of the OIP overview: how many maps of a layer are live, dead, and super-stimulated."""
+    """One row of the OIP overview: how many maps of a layer have each status (map_truth), and how
+    many of those the test images fire have a super-stimulus."""
     layer: str
     url: str
     maps: int
     live: int
+    rare: int
+    silent: int
     dead: int
-    weak: int
     failed: int
-    strong: int  # ratio ≥ 1: an input pattern at least as strong as the best test image
-    median_ratio: str
+    fires: int   # live + rare: some test image fires the map
+    strong: int  # of those, ratio ≥ 1: an input pattern at least as strong as the best test image
+    median_ratio: str  # over the maps some test image fires
+    median_auc: str  # how far to trust the pictures: median ROC AUC of the position patterns
 
 
 @dataclass
@@ -79,6 +84,7 @@ class HomeData:
     search_index: str | None = None  # urls.SEARCH_INDEX when the map filter has something to search
     search_count: int = 0
     statuses: list[str] = field(default_factory=list)
+    meanings: dict[str, str] = field(default_factory=dict)  # what each status says, for the table's key
     any_failed: bool = False  # the layer table gets a "Failed" column only when it has something to say
     notice: str = ""  # e.g. that the bundled sample stood in for missing data
 
@@ -90,19 +96,22 @@ def _gallery(build) -> list:
     layers = in_build(build, "layers")
     if layers is None:
         return []
-    return [layers.layer_data(build, layer, build.results[stage_name(layer)].arrays)
+    states = layers.statuses(build)
+    return [layers.layer_data(build, layer, build.results[stage_name(layer)].arrays, states[layer])
             for layer in build.cfg.oip.layers]
 
 
 def glances(build) -> list[LayerGlance]:
     out = []
     for data in _gallery(build):
-        ratios = np.array([m.ratio for m in data.maps if m.status not in ("dead", "failed")], dtype=float)
+        fired = [m for m in data.maps if fires_on(m.status)]
+        ratios = np.array([m.ratio for m in fired], dtype=float)
         c = data.counts
         median = float(np.median(ratios)) if len(ratios) else float("nan")
-        out.append(LayerGlance(data.layer, urls.layer(data.layer), len(data.maps), len(data.maps) - c["dead"],
-                               c["dead"], c["weak"], c["failed"], int(sum(m.ratio >= 1 for m in data.maps)),
-                               "–" if np.isnan(median) else "∞" if np.isinf(median) else f"{median:.2f}"))
+        out.append(LayerGlance(data.layer, urls.layer(data.layer), len(data.maps), c["live"], c["rare"],
+                               c["silent"], c["dead"], c["failed"], len(fired), int(sum(m.ratio >= 1 for m in fired)),
+                               "–" if np.isnan(median) else "∞" if np.isinf(median) else f"{median:.2f}",
+                               data.median_auc))
     return out
 
 
@@ -170,11 +179,14 @@ def figures(build, rows: list[LayerGlance]) -> list[Figure]:
     out.append(Figure(f"{card.params:,}", f"parameters in {len(card.summary)} layers", "#model"))
     if rows:
         maps = sum(r.maps for r in rows)
-        live = sum(r.live for r in rows)
+        fires, rare = sum(r.fires for r in rows), sum(r.rare for r in rows)
+        silent, dead = sum(r.silent for r in rows), sum(r.dead for r in rows)
         strong = sum(r.strong for r in rows)
-        out.append(Figure(f"{live} / {maps}", "maps live (some input activates them)", "#layers"))
-        out.append(Figure(f"{strong} / {live}", "live maps with an input pattern at least as strong as the "
-                                                "best test image (ratio ≥ 1)", "#layers"))
+        out.append(Figure(f"{fires} / {maps}", f"maps that some test image fires ({rare} of them rare: on fewer "
+                                               f"than 1 % of the images); {silent} silent on data, {dead} dead",
+                          "#layers"))
+        out.append(Figure(f"{strong} / {fires}", "maps fired by test images with an input pattern at least as "
+                                                 "strong as the best test image (ratio ≥ 1)", "#layers"))
     return out
 
 
@@ -199,7 +211,8 @@ def pages_with(cards: list[Card]):
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         versions(), config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
-                        urls.SEARCH_INDEX if count else None, count, statuses, any(r.failed for r in rows),
+                        urls.SEARCH_INDEX if count else None, count, statuses,
+                        {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
                         build.dataset.notice)
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]

@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging, registry
-from ..analyses.oip_results import STATUSES, best_final, best_start, stage_name, super_ratio
+from ..analyses.map_truth import MEANING, STATUSES, fires_on, map_status
+from ..analyses.oip_results import best_final, best_start, stage_name, super_ratio
 from ..data.dataset import unstandardize
 from . import svg, urls
-from . import map_index
+from . import map_evidence, map_index
+from ..analyses.centre_nodes import centre_patterns
+from .map_evidence import CentreView, Firing, TopImage
 from .model import Link, Page, Panel, chain
 from .section import Card, Section
 from .testimages import draw_test_images
@@ -36,6 +39,7 @@ class LayerData:
     layer: str
     maps: list[MapCard]
     counts: dict[str, int]
+    meanings: dict[str, str]
     seconds: float
     starts: int
     steps: int
@@ -44,6 +48,7 @@ class LayerData:
     panels: list[Panel] = field(default_factory=list)
     tabs: list[Link] = field(default_factory=list)
     thumb_scale: int = THUMB_SCALE
+    median_auc: str = "–"  # median over the maps of how well the position pattern predicts strong firing
 
 
 @dataclass
@@ -57,14 +62,6 @@ class StartView:
 
 
 @dataclass
-class TopImage:
-    index: int
-    image: str
-    value: float
-    label: str
-
-
-@dataclass
 class MapData:
     layer: str
     index: int
@@ -73,12 +70,18 @@ class MapData:
     best_final: float
     best_test: float
     max_point: float
+    ratio_words: str   # what the ratio compares, with its numbers
+    peak_words: str    # the strongest single position, compared on its own
+    status_meaning: str  # e.g. "Rare: fires on fewer than 1 % of the test images"
     evidence: list[str]
     starts: list[StartView]
     strip: str
     snapshots: int
     curve: svg.LineChart
     top: list[TopImage]
+    firing: Firing
+    centre: CentreView | None
+    trust: str  # how far the position's pattern predicts the images the map fires strongly on
     profile: svg.BarChart
     nodes: str | None
     node_side: int
@@ -98,7 +101,17 @@ def enabled(build) -> bool:
 
 
 def depends(build):
-    return [a.key for a in _arts(build).values()] + [build.dataset.mean, build.dataset.std]
+    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-"))]
+    return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + centres
+            + [build.dataset.mean, build.dataset.std])
+
+
+def statuses(build) -> dict[str, np.ndarray]:
+    """Each layer's map statuses from the test-set firing counts and the OIP starts (map_truth)."""
+    firing = map_evidence.firing_arrays(build)
+    n = len(build.dataset.x_test)
+    return {layer: map_status(firing[layer]["fire_mean"], n, art.arrays["final"], art.arrays["failed"])
+            for layer, art in _arts(build).items()}
 
 
 def _pixels(build, x: np.ndarray) -> np.ndarray:
@@ -110,17 +123,29 @@ def _asset(layer: str, m: int, what: str) -> str:
 
 
 def draw(build, out: Path) -> None:
+    import time
+
+    firing = map_evidence.firing_arrays(build)
+    evidence = 0.0  # the time the examples' heat maps and crops and the position patterns cost, for the README
     for layer, art in _arts(build).items():
         a = art.arrays
         best = _best_start(a)
+        centres = centre_patterns(build, layer, a)
         for m in range(a["patterns"].shape[0]):
             _draw_map(build, out, layer, m, a, int(best[m]))
-        draw_test_images(build, out, a["stat_top_indices"].ravel())
+            start = time.perf_counter()
+            map_evidence.draw(build, out, layer, m, firing[layer])
+            map_evidence.draw_centre(build, out, layer, m, centres, firing[layer], lambda x: _pixels(build, x))
+            evidence += time.perf_counter() - start
+        top = firing[layer]["top_indices"]
+        draw_test_images(build, out, top[top >= 0])
     _draw_map_index(build, out)
+    build.log(f"[layers] heat maps, crops and position patterns drawn in {evidence:.1f} s")
 
 
 def _draw_map_index(build, out: Path) -> None:
-    layers = [layer_data(build, layer, art.arrays) for layer, art in _arts(build).items()]
+    states = statuses(build)
+    layers = [layer_data(build, layer, art.arrays, states[layer]) for layer, art in _arts(build).items()]
     sizes = {layer: int(art.arrays["patterns"].shape[-1] * THUMB_SCALE) for layer, art in _arts(build).items()}
     rows = map_index.entries(layers, sizes)
     if rows:
@@ -166,38 +191,44 @@ def _ratio_text(r: float) -> str:
     return "—" if np.isnan(r) else "∞" if np.isinf(r) else f"{r:.2f}"
 
 
-def _cards(layer: str, a: dict) -> list[MapCard]:
+def _cards(layer: str, a: dict, status_of: np.ndarray) -> list[MapCard]:
     ratios = super_ratio(a["final"], a["failed"], a["stat_best_test"])
     out = []
-    for m, (status, r) in enumerate(zip(a["status"], ratios)):
+    for m, (status, r) in enumerate(zip(status_of, ratios)):
         extra = " ratio<1" if r < 1 else ""
         out.append(MapCard(layer, m, urls.map_page(layer, m), _asset(layer, m, "thumb.png"), str(status),
                            float(r), _ratio_text(r), f"{layer.lower()} map {m} #{m:03d} {status}{extra}"))
     return out
 
 
-def layer_data(build, layer: str, a: dict) -> LayerData:
-    cards = _cards(layer, a)
-    counts = {s: int((a["status"] == s).sum()) for s in STATUSES}
-    live = a["stat_alive"]
-    live_ok = float(np.mean([c.ratio >= 1 for c, alive in zip(cards, live) if alive])) if live.any() else None
-    return LayerData(layer, cards, counts, float(build.results[stage_name(layer)].meta["seconds"]),
+def layer_data(build, layer: str, a: dict, status_of: np.ndarray | None = None) -> LayerData:
+    status_of = statuses(build)[layer] if status_of is None else status_of
+    cards = _cards(layer, a, status_of)
+    counts = {s: int((status_of == s).sum()) for s in STATUSES}
+    fired = [c for c in cards if fires_on(c.status)]
+    live_ok = float(np.mean([c.ratio >= 1 for c in fired])) if fired else None
+    data = LayerData(layer, cards, counts, {s: MEANING[s] for s in STATUSES},
+                     float(build.results[stage_name(layer)].meta["seconds"]),
                      a["final"].shape[1], build.cfg.oip.steps, live_ok, OBJECTIVES[build.cfg.oip.objective])
+    data.median_auc = map_evidence.median_auc_text(map_evidence.trust_auc(build, layer))
+    return data
 
 
-def _evidence(build, a: dict, m: int) -> list[str]:
-    n_test = len(build.dataset.x_test)
-    lines = [f"Largest activation at any position of any of the {n_test:,} test images: {a['stat_max_point'][m]:.4g}"]
+def _evidence(build, a: dict, m: int, status: str) -> list[str]:
+    lines = []
     finals = ", ".join(f"{v:.4g}" for v in a["final"][m])
     lines.append(f"Final mean activation from each of the {a['final'].shape[1]} starts "
                  f"(noise scales {', '.join(str(s) for s in build.cfg.oip.noise_scales)} px): {finals}")
-    if a["status"][m] == "dead":
+    if status == "dead":
         lines.append("No test image and no start (pixel noise to long waves, with the pre-activation "
                      "objective to get past the ReLU) produces any activation: this map is dead. The patterns "
                      "below are where each start's climb of the pre-activation ended.")
-    if a["status"][m] == "weak":
+    if status == "silent":
+        lines.append("Silent on data: no test image activates this map, but the ascent finds inputs that do "
+                     "(the patterns below); it responds to something the digits do not contain.")
+    if fires_on(status) and best_final(a["final"][m], a["failed"][m]) < a["stat_best_test"][m]:
         best = float(best_final(a["final"][m], a["failed"][m]))
-        lines.append(f"Weak: no start reached the best test image's mean activation ({best:.4g} against "
+        lines.append(f"Ratio below 1: no start reached the best test image's mean activation ({best:.4g} against "
                      f"{a['stat_best_test'][m]:.4g}). The map fires only faintly anywhere in the test set, "
                      "and the curve shows the ascent touching it without holding it.")
     if a["failed"][m].any():
@@ -209,24 +240,49 @@ def _evidence(build, a: dict, m: int) -> list[str]:
 OBJECTIVES = {"mean": "the map's mean activation", "preact": "the map's mean pre-activation (before its ReLU)"}
 
 
-def map_data(build, layer: str, a: dict, m: int) -> MapData:
+def _trust(build, layer: str, m: int) -> str:
+    auc = map_evidence.trust_auc(build, layer)
+    return "" if auc is None else map_evidence.trust_sentence(float(auc[m]), len(build.dataset.x_test))
+
+
+def _ratio_words(a: dict, f: dict, m: int, ratio_text: str) -> tuple[str, str]:
+    """The ratio defined, and the strongest single position compared separately, with their numbers."""
+    best, test = float(best_final(a["final"][m], a["failed"][m])), float(a["stat_best_test"][m])
+    ratio = (f"Ratio {ratio_text}: the best input pattern's mean activation over the whole map ({best:.4g}) "
+             f"against the mean of the test image that drives the map hardest ({test:.4g}).")
+    pattern, data = float(f["pattern_peak"][m]), float(f["max_point"][m])
+    if data > 0:
+        peak = (f"Strongest single position, a different measure: the best pattern reaches {pattern:.4g} at its "
+                f"strongest position, the strongest position of any test image {data:.4g} "
+                f"(ratio {pattern / data:.2f}).")
+    else:
+        peak = (f"Strongest single position: the best pattern reaches {pattern:.4g}; no position of any test "
+                "image is above 0.")
+    return ratio, peak
+
+
+def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
+    f = map_evidence.firing_arrays(build)[layer]
     best = int(_best_start(a)[m])
     scales = build.cfg.oip.noise_scales
     starts = [StartView(scales[s], float(a["final"][m, s]), _asset(layer, m, f"s{s}.png"),
                         _asset(layer, m, f"s{s}c.png"), bool(a["failed"][m, s]), s == best)
               for s in range(a["final"].shape[1])]
     names = build.dataset.class_names
-    top = [TopImage(int(i), urls.test_image(int(i)), float(v), names[int(build.dataset.y_test[i])])
-           for i, v in zip(a["stat_top_indices"][m], a["stat_top_values"][m])]
     profile = a["stat_class_means"][m]
     ratio = super_ratio(a["final"][m:m + 1], a["failed"][m:m + 1], a["stat_best_test"][m:m + 1])[0]
     curve = svg.line_chart({f"scale {scales[s]} px": a["curve"][m, s] for s in range(len(starts))},
                            highlight=f"scale {scales[best]} px")
     has_nodes = "node_patterns" in a
-    return MapData(layer, m, str(a["status"][m]), _ratio_text(ratio),
+    ratio_words, peak_words = _ratio_words(a, f, m, _ratio_text(ratio))
+    return MapData(layer, m, status, _ratio_text(ratio),
                    float(a["final"][m, best]), float(a["stat_best_test"][m]), float(a["stat_max_point"][m]),
-                   _evidence(build, a, m), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
-                   curve, top, svg.bar_chart(profile, names, int(np.argmax(profile))),
+                   ratio_words, peak_words, f"{status.capitalize()}: {MEANING[status]}",
+                   _evidence(build, a, m, status), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
+                   curve, map_evidence.top_images(build, layer, m, f),
+                   map_evidence.firing(build, m, f, build.cfg.oip.top_images),
+                   map_evidence.centre_view(layer, m, centre_patterns(build, layer, a), f),
+                   _trust(build, layer, m), svg.bar_chart(profile, names, int(np.argmax(profile))),
                    _asset(layer, m, "nodes.png") if has_nodes else None,
                    a["node_patterns"].shape[1] if has_nodes else 0,
                    [Link(f"patterns (.npy, starts × {_dims(a['patterns'].shape[2:])}, pixel units 0–255)",
@@ -237,16 +293,17 @@ def map_data(build, layer: str, a: dict, m: int) -> MapData:
 
 def pages(build) -> list[Page]:
     out: list[Page] = []
+    states = statuses(build)
     for layer, art in _arts(build).items():
         a = art.arrays
         crumbs = [Link("Index", urls.INDEX)]
-        data = layer_data(build, layer, a)
+        data = layer_data(build, layer, a, states[layer])
         data.panels = registry.panels("layer", build, layer)
         out.append(Page(urls.layer(layer), "layer.html", layer, crumbs, data,
                         section="layers", description=f"Input patterns that drive each map of {layer}."))
         crumbs = crumbs + [Link(layer, urls.layer(layer))]
         maps = [Page(urls.map_page(layer, m), "map.html", f"{layer} map {m}", crumbs,
-                     map_data(build, layer, a, m), section="layers",
+                     map_data(build, layer, a, m, str(states[layer][m])), section="layers",
                      description=f"What drives map {m} of {layer}.")
                 for m in range(a["patterns"].shape[0])]
         out += chain(maps, label=lambda p: f"map {p.data.index}")
@@ -265,10 +322,9 @@ def cards(build) -> list[Card]:
         a = art.arrays
         d = layer_data(build, layer, a)
         c = d.counts
-        lines = [f"{len(d.maps)} maps: {c['ok']} with an OIP at least as strong as any test image, "
-                 f"{c['weak']} weaker, {c['dead']} dead" + (f", {c['failed']} failed" if c["failed"] else "")]
+        lines = [f"{len(d.maps)} maps: " + ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s] or s != "failed")]
         if d.live_ok_share is not None:
-            lines.append(f"{d.live_ok_share:.0%} of the maps that some test image activates reach ratio ≥ 1")
+            lines.append(f"{d.live_ok_share:.0%} of the maps that some test image fires reach ratio ≥ 1")
         thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:24]]
         result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs))
     return result

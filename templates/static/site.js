@@ -115,7 +115,7 @@
   });
 
   // ---- filters. A query is words that must all match: a number is a map number ("17", "#017"),
-  // "dead", "weak", "ok", "failed" and "live" are statuses, "ratio<1" / "<1" and "ratio>=1" / ">=1"
+  // "live", "rare", "silent", "dead" and "failed" are statuses ("fires": live or rare), "ratio<1" / "<1" and "ratio>=1" / ">=1"
   // compare the ratio, and any other word is the start of a layer name or of a word of the item.
   var RATIO_LOW = ["ratio<1", "<1"], RATIO_HIGH = ["ratio>=1", ">=1", "ratio≥1", "≥1", "super"];
 
@@ -123,11 +123,11 @@
     return (text || "").toLowerCase().split(/[\s,/:]+/).filter(Boolean);
   }
 
-  // item: {map: number|null, status: "ok", low: ratio < 1, tokens: [lowercase words]}
+  // item: {map: number|null, status: "live", low: ratio < 1, tokens: [lowercase words]}
   function matchWord(w, item) {
     var bare = w.replace(/^#/, "");
     if (/^\d+$/.test(bare)) return item.map !== null && parseInt(bare, 10) === item.map;
-    if (w === "live") return item.status !== "dead";
+    if (w === "fires") return item.tokens.indexOf("live") >= 0 || item.tokens.indexOf("rare") >= 0;
     if (RATIO_LOW.indexOf(w) >= 0) return item.low;
     if (RATIO_HIGH.indexOf(w) >= 0) return item.high;
     return item.tokens.some(function (t) { return t.indexOf(w) === 0; });
@@ -137,7 +137,7 @@
     return words(query).every(function (w) { return matchWord(w, item); }) && (!status || matchWord(status, item));
   }
 
-  // Layer pages: items carry data-search text ("conv2d_1 map 5 #005 ok ratio<1") and data-status.
+  // Layer pages: items carry data-search text ("conv2d_1 map 5 #005 live ratio<1") and data-status.
   document.querySelectorAll("[data-filter-for]").forEach(function (box) {
     var target = document.getElementById(box.getAttribute("data-filter-for"));
     if (!target) return;

@@ -166,8 +166,10 @@ def compute(build, modes) -> Artifact:
     """The stage: every map of every map layer, over the whole test set, in each mode."""
     model, x = build.model, build.x_test()
     y = build.dataset.y_test.astype(np.int32)
-    layers = [info.name for info in taps.map_layers(model)]
-    means = layer_means(model, layers, x)
+    # Running the network on from a layer needs a chain of layers; a branching model (a residual Add)
+    # gets no ablation, and its pages say nothing about it rather than something untrue.
+    layers = [info.name for info in taps.map_layers(model)] if taps.chain(model) is not None else []
+    means = layer_means(model, layers, x) if layers else {}
     fills = {name: {"zero": np.zeros_like(means[name]), "mean": means[name]} for name in layers}
     fills = {name: {mode: f[mode] for mode in modes} for name, f in fills.items()}
     found = ablate(model, layers, x, y, build.dataset.n_classes, fills)

@@ -40,11 +40,12 @@ BOUND_TOL = 1e-3   # within this fraction of the pixel range of a bound counts a
 
 
 def bound_share(patterns: np.ndarray, pixel_range: tuple[float, float]) -> np.ndarray:
-    """Share of each pattern's pixels at the lowest or highest pixel value (patterns (..., H, W))."""
+    """Share of each pattern's values at the lowest or highest pixel value: patterns (N, H, W) or
+    (N, H, W, C), one share per pattern (a colour pattern counts every channel of every pixel)."""
     lo, hi = pixel_range
     tol = BOUND_TOL * (hi - lo)
     at = (patterns <= lo + tol) | (patterns >= hi - tol)
-    return at.reshape(at.shape[:-2] + (-1,)).mean(axis=-1)
+    return at.reshape(len(at), -1).mean(axis=-1)
 
 
 def flat_best(oip: dict, pixel_range: tuple[float, float]) -> np.ndarray:

@@ -42,7 +42,11 @@ def _compute(build, layer: str) -> Artifact:
     x = np.asarray(build.x_test(), np.float32)
     if centre is None:
         return Artifact("", {"auc": np.array([])}, {"layer": layer})
-    scores = match_scores(x, centre["patterns"], centre["position"], rf, build.pixel_range()[0])
+    patterns, gray = centre["patterns"], x
+    if x.shape[-1] > 1:  # a colour model: the match is measured on gray copies of images and patterns
+        gray = x.mean(axis=-1, keepdims=True)
+        patterns = patterns.mean(axis=-1) if patterns.ndim == 4 else patterns
+    scores = match_scores(gray, patterns, centre["position"], rf, build.pixel_range()[0])
     means, _ = map_stats.map_means(build.model, layer, x)
     return Artifact("", {"auc": auc_per_map(scores, strong(means))}, {"layer": layer})
 

@@ -73,11 +73,17 @@ def draw(build, out: Path, layer: str, m: int, f: dict) -> None:
     for t, index in enumerate(f["top_indices"][m]):
         if index < 0:
             continue
-        digit = images[int(index)].reshape(images.shape[1], images.shape[2]).astype(np.float64)
+        image = np.asarray(images[int(index)], np.float64)
+        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        digit = image.mean(axis=-1) if image.ndim == 3 else image  # the heat lies over a gray copy of a colour image
         heat_px = _heat_pixels(f["heat"][m, t], f["rf"], digit.shape)
         imaging.save_png(out / urls.map_asset(layer, m, f"heat{t}.png"), _overlay(digit, heat_px))
         top, left, bottom, right = receptive.box(f["rf"], *f["peak"][m, t], *digit.shape)
-        imaging.save_array_png(out / urls.map_asset(layer, m, f"crop{t}.png"), digit[top:bottom, left:right], None)
+        crop = image[top:bottom, left:right]
+        if crop.ndim == 3:  # the crop keeps its colours
+            imaging.save_png(out / urls.map_asset(layer, m, f"crop{t}.png"), np.clip(crop, 0, 255).round().astype(np.uint8))
+        else:
+            imaging.save_array_png(out / urls.map_asset(layer, m, f"crop{t}.png"), crop, None)
 
 
 def top_images(build, layer: str, m: int, f: dict) -> list[TopImage]:
@@ -130,10 +136,12 @@ def draw_centre(build, out: Path, layer: str, m: int, centre: dict | None, f: di
     if centre is None:
         return
     pattern = pixels(centre["patterns"][m])
-    imaging.save_array_png(out / urls.map_asset(layer, m, "centre.png"), imaging.contrast(pattern), "gray", 0, 1)
-    top, left, bottom, right = receptive.box(f["rf"], *centre["position"], *pattern.shape)
-    imaging.save_array_png(out / urls.map_asset(layer, m, "centre-rf.png"),
-                           imaging.contrast(pattern[top:bottom, left:right]), "gray", 0, 1)
+    top, left, bottom, right = receptive.box(f["rf"], *centre["position"], *pattern.shape[:2])
+    for name, view in (("centre.png", pattern), ("centre-rf.png", pattern[top:bottom, left:right])):
+        if view.ndim == 3:  # a colour pattern is shown in its colours, contrast-stretched
+            imaging.save_png(out / urls.map_asset(layer, m, name), (imaging.contrast(view) * 255).round().astype(np.uint8))
+        else:
+            imaging.save_array_png(out / urls.map_asset(layer, m, name), imaging.contrast(view), "gray", 0, 1)
 
 
 def centre_view(layer: str, m: int, centre: dict | None, f: dict) -> CentreView | None:

@@ -19,7 +19,7 @@ def comparison_views(build, art, sets: list[SetView], layers: list[LayerView], l
                      note: str) -> list[ComparisonView]:
     by_name = {s.name: s for s in sets}
     by_layer = {lv.name: lv for lv in layers}
-    oip_layers = set(build.cfg.oip.layers)
+    oip_layers = set(build.cfg.oip.layers or ())  # None until a build resolves it from the model
     views = []
     for position, c in enumerate(art.meta["comparisons"]):
         rows = []

@@ -283,7 +283,7 @@ def layers_linked(build) -> bool:
 
 def map_page_layers(build) -> set[str]:
     """The layers whose maps have pages in this build (links to them resolve)."""
-    return set(build.cfg.oip.layers) if layers_linked(build) else set()
+    return set(build.cfg.oip.layers or ()) if layers_linked(build) else set()
 
 
 # ---- pages -------------------------------------------------------------------------------------

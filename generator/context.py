@@ -35,6 +35,7 @@ class Build:
     timings: list[Timing] = field(default_factory=list)
     started: float = 0.0  # perf_counter() when the build began, for the footer's duration
     pages_written: int = 0
+    config_hash: str = ""  # of the config as written, before the model's defaults fill it in
     _model: Any = None
 
     @property

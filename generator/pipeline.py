@@ -29,6 +29,7 @@ def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, lo
     obtain_model(build)
     from .model.support import map_layer_names, with_model_defaults
 
+    build.config_hash = config_hash(cfg)  # the config as written, which the footer names
     build.cfg = with_model_defaults(cfg, map_layer_names(build.model_info["summary"]))
     for analysis in registry.analyses():
         if analysis.run is not None:
@@ -51,7 +52,7 @@ def write_site(build: Build, out: Path) -> None:
         render.copy_static(staging)
         (staging / ".gitkeep").write_text("")  # site/ stays a tracked, empty folder in git
         (staging / site_writer.MARKER).write_text("written by the cnn-gallery generator; replaced on rebuild\n")
-        site = SiteContext(build.cfg.site.title, config_hash(build.cfg), build.dataset.credit,
+        site = SiteContext(build.cfg.site.title, build.config_hash or config_hash(build.cfg), build.dataset.credit,
                            datetime.now().strftime("%Y-%m-%d %H:%M"),
                            f"{time.perf_counter() - build.started:.0f} s",
                            [("Index", urls.INDEX, "index")] + [e for _, s in sections if (e := s.nav_entry(build))])

@@ -12,6 +12,7 @@ from PIL import Image
 from generator.analyses import image_set_stage
 from generator.cache import Artifact, Store
 from generator.config import Config
+from generator.config.oip import OIPConfig
 from generator.config.activations import ActivationsConfig, ComparisonConfig, ImageSetConfig
 from generator.context import Build
 from generator.data.dataset import Dataset, standardize
@@ -37,7 +38,7 @@ def make_build(tmp: Path, activations: ActivationsConfig, x_test: np.ndarray, y_
     x_train = rng.integers(0, 256, size=(20, 28, 28), dtype=np.uint8)
     dataset = Dataset("mnist", x_train, rng.integers(0, 10, 20).astype(np.uint8), x_test, y_test,
                       "made in the test", None, [str(d) for d in range(10)])
-    build = Build(Config(activations=activations), tmp, Store(tmp / "cache", lambda m: None), dataset,
+    build = Build(Config(activations=activations, oip=OIPConfig(layers=["Conv2D_1", "Conv2D_2", "Conv2D_3"])), tmp, Store(tmp / "cache", lambda m: None), dataset,
                   log=lambda m: None)
     build.model_info = {"mean": 30.0, "std": 80.0}
     build.weights_hash = "test"

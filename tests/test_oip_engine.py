@@ -176,7 +176,7 @@ def test_node_objectives(model):
 
 def test_map_statistics_match_a_direct_computation(model):
     x, y = _test_images(23)
-    stats = map_stats.map_statistics(model, "Conv2D_2", x, y, top=4, batch_size=10)
+    stats = map_stats.map_statistics(model, "Conv2D_2", x, y, top=4, batch_size=10, classes=10)
     acts = _submodel(model, "Conv2D_2")(x).numpy()  # (N, 11, 11, 64)
     mean_act = acts.mean(axis=(1, 2))
     assert stats["mean_act"].shape == (23, 64)

@@ -209,7 +209,7 @@ def pages_with(cards: list[Card]):
         present = {m.status for data in _gallery(build) for m in data.maps}
         statuses = [s for s in STATUSES if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
-                        versions(), config_hash(build.cfg),
+                        versions(), build.config_hash or config_hash(build.cfg),
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
                         urls.SEARCH_INDEX if count else None, count, statuses,
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),

@@ -140,20 +140,37 @@ def test_logits_model_float_data_four_classes(tmp_path):
     assert "bottom" in (site / "index.html").read_text() or any("bottom" in p.read_text() for p in site.rglob("*.html"))
 
 
+RGB_DREAMS = {"tiled": True, "tiles": 2, "tiled_steps": 1, "layer_dreams": [{"name": "sum", "layers": {"residual": 1.0}}]}
+
+
 def test_rgb_residual_model(tmp_path):
-    data = _data(tmp_path / "d.npz", (32, 32, 3), 10, floats=False)
-    model = _fit_and_save(residual_rgb(), tmp_path / "m.keras", data)
-    # Dreams are not there yet for a colour model: one line at check time, before any work.
-    refused, _ = _build(tmp_path, model, data, command="check")
-    assert refused.returncode != 0
-    last = refused.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: dreams: carving and layer dreams need a 28×28×1 model")
-    result, site = _build(tmp_path, model, data, {"dreams": NO_DREAMS})
-    _check_gallery(result, site, model)
     from PIL import Image
 
+    data = _data(tmp_path / "d.npz", (32, 32, 3), 10, floats=False)
+    model = _fit_and_save(residual_rgb(), tmp_path / "m.keras", data)
+    result, site = _build(tmp_path, model, data, {"dreams": RGB_DREAMS})
+    _check_gallery(result, site, model)  # every link of every page resolves, the dream pages' too
     pattern = next((site / "layers").rglob("map-000-s0.png"))
     assert Image.open(pattern).mode == "RGB"  # a colour model's patterns are drawn in colour
+    # An RGB model dreams in RGB: the 48 px picture (dreams.picture_size), carving on the model's 32×32
+    # input (shown 5× larger), the tiled dream on 2×2 tiles of 32×32 (3×), a layer dream at 48 px.
+    dreams = site / "dreams"
+    carve, tiled = (next(dreams.glob(f"{kind}-conv_c-map-*.html")) for kind in ("carve", "tiled"))
+    assert sorted(p.name for p in dreams.glob("*.html")) == sorted(["index.html", "layer-sum.html", carve.name,
+                                                                   tiled.name])
+    expected = {"picture.png": (48, 48), "layer-sum/o0.png": (48, 48), "layer-sum/final.png": (48, 48)}
+    for page, small, scale in ((carve, 32, 5), (tiled, 64, 3)):
+        folder = page.stem
+        expected.update({f"{folder}/r0-pattern.png": (small * scale,) * 2, f"{folder}/r0-gray.png": (small * scale,) * 2,
+                         f"{folder}/r0-result.png": (48, 48), f"{folder}/final.png": (48, 48),
+                         f"{folder}/thumb.png": (128, 128)})
+    for name, size in expected.items():
+        with Image.open(dreams / "img" / name) as picture:
+            assert (picture.format, picture.mode, picture.size) == ("PNG", "RGB", size), name
+            rgb = np.asarray(picture, np.int64)
+            assert np.abs(rgb - rgb[..., :1]).max() > 10, name  # colour, not gray drawn as RGB
+    text = carve.read_text()
+    assert "dreamt 32×32" in text and "mean of the three channels" in text and "28×28" not in text
 
 
 def test_chunk_of_rows_follows_the_memory_a_row_needs():

@@ -81,7 +81,7 @@ def test_detail_restores_the_picture(picture):
 
 @pytest.mark.parametrize("offset", [(0, 0), (5, 17), (27, 1)])
 def test_tiles_cut_and_join_back(picture, offset):
-    tiles = dp.cut_tiles(picture, offset)
+    tiles = dp.cut_tiles(picture, offset, 28)
     assert tiles.shape == (9, 28, 28)
     np.testing.assert_array_equal(dp.join_tiles(tiles, picture.shape, offset), picture)
     if offset == (0, 0):
@@ -89,7 +89,7 @@ def test_tiles_cut_and_join_back(picture, offset):
 
 
 def test_random_offsets_stay_inside_a_tile():
-    offsets = dp.random_offsets(50, seed=3)
+    offsets = dp.random_offsets(50, seed=3, tile=28)
     assert offsets.shape == (50, 2) and offsets.min() >= 0 and offsets.max() < 28
     assert len({tuple(o) for o in offsets}) > 10
 
@@ -152,16 +152,16 @@ def test_a_map_dreams_the_same_alone_and_in_the_batch(tiny, picture):
 def test_layer_dream_raises_the_objective_every_octave(tiny, picture):
     cfg = DreamsConfig(octaves=3, octave_scale=1.5, octave_steps=5, tile_size=28)
     out = layer_dream.layer_dream(tiny, {"Conv2D_2": 1.0, "Conv2D_3": 0.5}, picture, cfg, PIXEL_RANGE, (MEAN, STD), 5)
-    assert layer_dream.octave_sizes(84, 3, 1.5) == [37, 56, 84]
+    assert layer_dream.octave_sizes((84, 84), 3, 1.5, (28, 28)) == [(37, 37), (56, 56), (84, 84)]
     assert out["frames"].shape == (3, 84, 84)
     assert (out["objective"][:, 1] > out["objective"][:, 0]).all(), out["objective"]
 
 
-def test_tiled_gradient_matches_the_whole_picture_away_from_seams(tiny):
-    """The model is fully convolutional: a tile's gradient is the picture's where no seam is near."""
+def _sum_gradient(model, layer: str):
+    """x -> (gradient, value) of the sum of a layer's output, on inputs of any size."""
     import tensorflow as tf
 
-    sub = taps.submodel(tiny, ["Conv2D_1"], spatial=True)
+    sub = taps.submodel(model, [layer], spatial=True)
 
     def gradient(x):
         x = tf.constant(x)
@@ -170,6 +170,12 @@ def test_tiled_gradient_matches_the_whole_picture_away_from_seams(tiny):
             loss = tf.reduce_sum(sub(x))
         return tape.gradient(loss, x), loss
 
+    return gradient
+
+
+def test_tiled_gradient_matches_the_whole_picture_away_from_seams(tiny):
+    """The model is fully convolutional: a tile's gradient is the picture's where no seam is near."""
+    gradient = _sum_gradient(tiny, "Conv2D_1")
     x = np.random.default_rng(0).normal(size=(56, 56))
     whole = gradient(x[None, ..., None].astype(np.float32))[0].numpy()[0, ..., 0]
 
@@ -224,3 +230,61 @@ def test_explicit_maps_are_checked_and_kept_in_order(tiny):
     assert dreams.choose_maps(_fake_build(tiny, DreamsConfig(maps=[5, 2, 5])))[0] == [5, 2]
     with pytest.raises(UserError, match="maps 0 to 127, got 128"):
         dreams.check_config(DreamsConfig(maps=[1, 128]))  # checked with the config, before any work
+
+
+# ---- any input size, gray or colour ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wide_rgb():
+    """A colour model whose input is wider than tall (12×20×3), seeded random weights."""
+    import keras
+
+    keras.utils.set_random_seed(4)
+    return keras.Sequential([keras.Input((12, 20, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="c1"),
+                             keras.layers.Conv2D(4, 3, activation="relu", name="c2"),
+                             keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, name="out")])
+
+
+def test_the_picture_takes_the_models_aspect_and_channels(tmp_path):
+    rgb = np.zeros((60, 60, 3), np.uint8)
+    rgb[:, :, 0], rgb[:30, :, 2] = 200, 90  # red below, magenta above
+    Image.fromarray(rgb).save(tmp_path / "pic.png")
+    colour = dp.load_picture("pic.png", 40, tmp_path, (12, 20, 3))
+    assert colour.shape == (24, 40, 3)  # the model's 12:20, the longer side 40 px
+    np.testing.assert_allclose(colour[-1].mean(axis=0), [200, 0, 0], atol=1)
+    np.testing.assert_allclose(colour[0].mean(axis=0), [200, 0, 90], atol=1)
+    assert dp.load_picture("pic.png", 40, tmp_path, (20, 12, 1)).shape == (40, 24)  # gray, taller than wide
+
+
+def test_a_wide_colour_model_carves_on_its_own_tiles(wide_rgb, tmp_path):
+    picture = dp.load_picture(None, 50, tmp_path, (12, 20, 3))
+    assert picture.shape == (30, 50, 3)
+    still = carving.carve(wide_rgb, "c2", [0, 1], picture, 2, OIPConfig(steps=0, noise_scales=[1]), PIXEL_RANGE,
+                          (MEAN, STD), seed=1, tiles=2)
+    assert still["small"].shape == (2, 2, 24, 40, 3) and still["result"].shape == (2, 2, 30, 50, 3)
+    np.testing.assert_allclose(still["result"], np.broadcast_to(picture, still["result"].shape), rtol=0, atol=1e-9)
+    assert (still["offsets"] < [12, 20]).all()
+    cfg = OIPConfig(steps=6, step_size=0.05, noise_scales=[1])
+    out = carving.carve(wide_rgb, "c2", [0, 1], picture, 2, cfg, PIXEL_RANGE, (MEAN, STD), seed=1, tiles=1)
+    assert out["small"].shape == (2, 2, 12, 20, 3)
+    assert (out["act"][..., 1] > out["act"][..., 0]).all(), out["act"]
+
+
+def test_a_wide_colour_model_dreams_in_colour(wide_rgb, tmp_path):
+    picture = dp.load_picture(None, 50, tmp_path, (12, 20, 3))
+    cfg = DreamsConfig(octaves=3, octave_scale=1.5, octave_steps=4, tile_size=28)
+    out = layer_dream.layer_dream(wide_rgb, {"c2": 1.0}, picture, cfg, PIXEL_RANGE, (MEAN, STD), 5)
+    assert out["frames"].shape == (3, 30, 50, 3)
+    assert out["sizes"].tolist() == [[13, 22], [20, 33], [30, 50]]  # no side below the model's 12×20
+    assert (out["objective"][:, 1] > out["objective"][:, 0]).all(), out["objective"]
+
+
+def test_tiled_gradient_on_rectangular_colour_tiles(wide_rgb):
+    gradient = _sum_gradient(wide_rgb, "c1")
+    x = np.random.default_rng(0).normal(size=(24, 60, 3))
+    whole = gradient(x[None].astype(np.float32))[0].numpy()[0]
+    tiled = layer_dream.tiled_gradient(gradient, x, 30, (5, 7))  # tiles 24×30, shifted by (5, 7)
+    # Seams (tile edges and the wrap-around) lie between rows 4|5 and 23|0, columns 6|7, 36|37 and 59|0; a
+    # 3×3 convolution's gradient differs up to 2 px from a seam.
+    away = np.s_[7:22, 9:35]
+    np.testing.assert_allclose(tiled[away], whole[away], rtol=1e-4, atol=1e-5)

@@ -1,8 +1,10 @@
 """The picture a dream starts from, and the arithmetic of carving: scale down, keep the lost detail,
-scale up, add the detail back; and cutting a picture into 28×28 tiles at a random offset.
+scale up, add the detail back; and cutting a picture into tiles of the model's input size at a
+random offset.
 
-Everything here is plain numpy on float64 pixel arrays (0..255 for a picture); resizing is Pillow's
-bicubic filter on 32-bit float images, so no value is rounded to 8 bits on the way.
+Everything here is plain numpy on float64 pixel arrays (0..255 for a picture): (H, W) gray or
+(H, W, 3) colour. Resizing is Pillow's bicubic filter on 32-bit float images, channel by channel,
+so no value is rounded to 8 bits on the way.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from ..errors import UserError
 
 DEFAULT_PICTURE = "grace_hopper.jpg"  # matplotlib's sample data; public domain (US Navy photograph)
 DEFAULT_LABEL = "Grace Hopper (matplotlib sample grace_hopper.jpg, public domain)"
-TILE = 28
+SQUARE_GRAY = (1, 1, 1)  # a model input shape (H, W, C) that asks for a square gray picture
 
 
 def picture_path(name: str | None, root: Path) -> Path:
@@ -28,9 +30,23 @@ def picture_path(name: str | None, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
-def load_picture(name: str | None, size: int, root: Path) -> np.ndarray:
-    """A square gray picture of size×size pixels (float64, 0..255): EXIF orientation applied, colour
-    and alpha flattened (on white), the central square cropped, then resized with a bicubic filter.
+def picture_shape(size: int, tile: tuple) -> tuple:
+    """The shape of the picture a model with (H, W, C) inputs dreams on: the tile's aspect ratio,
+    its longer side `size` pixels; (h, w) gray for C = 1, (h, w, 3) colour for C = 3."""
+    th, tw, channels = tile
+    h, w = (size, max(1, round(size * tw / th))) if th >= tw else (max(1, round(size * th / tw)), size)
+    return pixels_shape((h, w, channels))
+
+
+def pixels_shape(shape: tuple) -> tuple:
+    """How pictures of model input shape (H, W, C) are held here: (H, W) gray, (H, W, C) colour."""
+    return tuple(shape[:2]) if shape[2] == 1 else tuple(shape)
+
+
+def load_picture(name: str | None, size: int, root: Path, tile: tuple = SQUARE_GRAY) -> np.ndarray:
+    """The picture for a model with (H, W, C) inputs (float64, 0..255), shaped by `picture_shape`:
+    EXIF orientation applied, alpha flattened (on white), made gray for C = 1 (kept in colour for
+    C = 3), the central crop of the tile's aspect ratio taken, then resized with a bicubic filter.
     Anything that is not a readable JPEG or PNG, or is larger than Pillow's pixel limit (read from
     the header, before any pixel is decoded), raises a one-line UserError naming the file."""
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -50,14 +66,14 @@ def load_picture(name: str | None, size: int, root: Path) -> np.ndarray:
                 flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 flat.alpha_composite(rgba)
                 image = flat
-            gray = image.convert("L")
-            gray.load()
+            pixels = image.convert("L" if tile[2] == 1 else "RGB")
+            pixels.load()
     except UserError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         raise UserError(f"dreams.picture: {path} is not a readable JPEG or PNG image "
                         f"({err.__class__.__name__})") from None
-    return to_square(np.asarray(gray, dtype=np.float64), size)
+    return to_shape(np.asarray(pixels, dtype=np.float64), picture_shape(size, tile)[:2])
 
 
 def _open_within_limit(path: Path):
@@ -78,13 +94,16 @@ def _open_within_limit(path: Path):
                         f"(about {limit // 1_000_000} megapixels); scale it down") from None
 
 
-def to_square(pixels: np.ndarray, size: int) -> np.ndarray:
-    """Crop the central square (a portrait keeps a little more of its top, where faces are) and resize."""
-    h, w = pixels.shape
-    side = min(h, w)
-    top = (h - side) // 3 if h > w else 0
-    left = (w - side) // 2
-    return np.clip(resize(pixels[top:top + side, left:left + side], size), 0.0, 255.0)
+def to_shape(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Crop the central part of the target's aspect ratio (a portrait keeps a little more of its
+    top, where faces are) and resize it to (h, w)."""
+    h, w = pixels.shape[:2]
+    if w * shape[0] > h * shape[1]:  # wider than the target: full height
+        ch, cw = h, max(1, round(h * shape[1] / shape[0]))
+    else:
+        ch, cw = max(1, round(w * shape[0] / shape[1])), w
+    top, left = (h - ch) // 3, (w - cw) // 2
+    return np.clip(resize(pixels[top:top + ch, left:left + cw], shape), 0.0, 255.0)
 
 
 def picture_hash(picture: np.ndarray) -> str:
@@ -92,13 +111,16 @@ def picture_hash(picture: np.ndarray) -> str:
 
 
 def resize(a: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
-    """Bicubic resize of a 2-D float array to size×size (or (height, width)), in float precision."""
+    """Bicubic resize of a float array (H, W) or (H, W, C) to size×size (or (height, width)), in float
+    precision, channel by channel."""
     from PIL import Image
 
-    h, w = (size, size) if isinstance(size, int) else size
+    h, w = (size, size) if isinstance(size, int) else tuple(size)[:2]
     a = np.asarray(a, dtype=np.float64)
-    if a.shape == (h, w):
+    if a.shape[:2] == (h, w):
         return a.copy()
+    if a.ndim == 3:
+        return np.stack([resize(a[..., c], (h, w)) for c in range(a.shape[-1])], axis=-1)
     image = Image.fromarray(a.astype(np.float32), mode="F")
     return np.asarray(image.resize((w, h), Image.Resampling.BICUBIC), dtype=np.float64)
 
@@ -115,24 +137,32 @@ def add_detail(small: np.ndarray, detail: np.ndarray) -> np.ndarray:
     return resize(small, detail.shape) + detail
 
 
-def random_offsets(rounds: int, seed: int, tile: int = TILE) -> np.ndarray:
-    """One (dy, dx) shift per round, each in 0..tile-1, so tile seams fall somewhere new every round."""
-    return np.random.default_rng(seed).integers(0, tile, size=(rounds, 2))
+def _sides(tile) -> tuple[int, int]:
+    return (tile, tile) if isinstance(tile, (int, np.integer)) else (int(tile[0]), int(tile[1]))
 
 
-def cut_tiles(image: np.ndarray, offset=(0, 0), tile: int = TILE) -> np.ndarray:
-    """Shift the image by `offset` (wrapping around) and cut it into tile×tile pieces, row by row.
-    The image's sides must be multiples of `tile`."""
-    h, w = image.shape
-    if h % tile or w % tile:
-        raise ValueError(f"image {h}×{w} is not a whole number of {tile}-pixel tiles")
+def random_offsets(rounds: int, seed: int, tile: int | tuple) -> np.ndarray:
+    """One (dy, dx) shift per round, dy in 0..th-1 and dx in 0..tw-1 for a th×tw tile, so tile seams
+    fall somewhere new every round."""
+    return np.random.default_rng(seed).integers(0, np.asarray(_sides(tile)), size=(rounds, 2))
+
+
+def cut_tiles(image: np.ndarray, offset, tile: int | tuple) -> np.ndarray:
+    """Shift the image (H, W[, C]) by `offset` (wrapping around) and cut it into th×tw pieces, row by
+    row: (pieces, th, tw[, C]). The image's sides must be multiples of the tile's."""
+    h, w = image.shape[:2]
+    th, tw = _sides(tile)
+    if h % th or w % tw:
+        raise ValueError(f"image {h}×{w} is not a whole number of {th}×{tw} tiles")
+    rest = image.shape[2:]
     shifted = np.roll(image, (-int(offset[0]), -int(offset[1])), axis=(0, 1))
-    return shifted.reshape(h // tile, tile, w // tile, tile).swapaxes(1, 2).reshape(-1, tile, tile)
+    return shifted.reshape((h // th, th, w // tw, tw) + rest).swapaxes(1, 2).reshape((-1, th, tw) + rest)
 
 
 def join_tiles(tiles: np.ndarray, shape: tuple[int, int], offset=(0, 0)) -> np.ndarray:
     """The inverse of `cut_tiles`: put the pieces back and undo the shift."""
-    h, w = shape
-    tile = tiles.shape[-1]
-    grid = np.asarray(tiles).reshape(h // tile, w // tile, tile, tile).swapaxes(1, 2).reshape(h, w)
+    h, w = shape[:2]
+    tiles = np.asarray(tiles)
+    th, tw, rest = tiles.shape[1], tiles.shape[2], tiles.shape[3:]
+    grid = tiles.reshape((h // th, w // tw, th, tw) + rest).swapaxes(1, 2).reshape((h, w) + rest)
     return np.roll(grid, (int(offset[0]), int(offset[1])), axis=(0, 1))

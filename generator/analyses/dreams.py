@@ -2,7 +2,8 @@
 multi-octave layer dreams (analyses.layer_dream). This module chooses the maps, checks the
 config against the model's layers, and stores the results.
 
-Arrays are in pixel units (0..255 scale, not clipped: a dream may overshoot).
+Pictures are the model's kind, (h, w) gray or (h, w, 3) colour, in pixel units (0..255 scale, not
+clipped: a dream may overshoot); carving dreams on tiles of the model's input size.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ..model import taps
 from ..registry import Analysis
 from . import dream_picture as dp
 from .carving import carve, match_matrix
-from .layer_dream import layer_dream, octave_sizes
+from .layer_dream import layer_dream
 from .map_stats import map_means
 from .oip_results import best_final, best_start, stage_name
 
@@ -30,11 +31,17 @@ def run(build) -> Artifact | None:
     cfg = build.cfg.dreams
     if not cfg.enabled:
         return None
-    picture = dp.load_picture(cfg.picture, cfg.picture_size, build.root)
+    picture = dp.load_picture(cfg.picture, cfg.picture_size, build.root, model_input(build))
     oip = build.results.get(stage_name(cfg.layer))
     depends = [as_dict(cfg), as_dict(build.cfg.oip), build.cfg.seed, dp.picture_hash(picture),
                oip.key if oip is not None else None]
     return build.stage(NAME, code_version(__name__), depends, lambda: _compute(build, picture))
+
+
+def model_input(build) -> tuple[int, int, int]:
+    """(H, W, C) of the model's input without loading it: the data's image shape, which the model was
+    built for or checked to take (`_compute` checks it against the loaded model)."""
+    return tuple(int(v) for v in build.dataset.image_shape)
 
 
 def check_config(cfg, layers=None) -> None:
@@ -93,8 +100,11 @@ def _compute(build, picture: np.ndarray) -> Artifact:
 
     cfg, model = build.cfg.dreams, build.model
     check_config(cfg, taps.layers(model))  # against the model's own layers, now that it is loaded
+    if taps.input_shape(model) != model_input(build):
+        raise ValueError(f"the model takes {taps.input_shape(model)} images, the data has {model_input(build)}")
     maps, rule = choose_maps(build)
-    arrays: dict[str, np.ndarray] = {"picture": picture.astype(np.float32), "maps": np.asarray(maps, np.int64)}
+    arrays: dict[str, np.ndarray] = {"picture": picture.astype(np.float32), "maps": np.asarray(maps, np.int64),
+                                     "tile": np.asarray(taps.input_shape(model), np.int64)}
     meta: dict = {"layer": cfg.layer, "rule": rule, "picture": picture_label(cfg.picture),
                   "layer_dreams": [dream_name(d, i) for i, d in enumerate(cfg.layer_dreams)]}
     units = (build.mean, build.std)
@@ -130,7 +140,7 @@ def _compute(build, picture: np.ndarray) -> Artifact:
             build.log(f"[dreams] layer dream {dream_name(d, i)}: {result['seconds']:.1f} s")
         arrays["layer_frames"] = np.stack(frames).astype(np.float32)
         arrays["layer_objective"] = np.stack(objective).astype(np.float32)
-        arrays["layer_sizes"] = np.asarray(octave_sizes(cfg.picture_size, cfg.octaves, cfg.octave_scale))
+        arrays["layer_sizes"] = result["sizes"]  # (octaves, 2): each octave's (h, w), the same for every dream
         meta["layer_seconds"] = seconds
     return Artifact("", arrays, meta)
 
@@ -185,29 +195,18 @@ def test_means(model, layer: str, x: np.ndarray) -> np.ndarray:
 
 
 def best_oips(arrays: dict, maps: list[int]) -> np.ndarray:
-    """Each map's OIP from its strongest start, (maps, 28, 28)."""
+    """Each map's OIP from its strongest start, (maps, H, W[, 3])."""
     best = best_start(arrays["final"], arrays["failed"])
     return np.stack([arrays["patterns"][m, best[m]] for m in maps])
 
 
-DREAM_INPUT = (28, 28, 1)  # carving and layer dreams work on 28×28 gray tiles for now
-
-
 def _check(cfg, root) -> None:
-    if cfg.dreams.enabled and cfg.model.path:
-        from ..checks import model_path
-        from ..model.support import given_input_shape
-
-        shape = given_input_shape(model_path(cfg, root))
-        if tuple(shape) != DREAM_INPUT:
-            raise UserError(f"dreams: carving and layer dreams need a 28×28×1 model for now; this one takes "
-                            f"{'×'.join(map(str, shape))} images (set dreams.enabled: false)")
     if cfg.dreams.enabled:
         from ..checks import config_layers
 
         needs_layers = cfg.dreams.layer is not None or cfg.dreams.layer_dreams or cfg.dreams.maps is not None
         check_config(cfg.dreams, config_layers(cfg, root) if needs_layers else [])
-        dp.load_picture(cfg.dreams.picture, dp.TILE, root)  # a missing or foreign picture fails now
+        dp.load_picture(cfg.dreams.picture, 8, root)  # a missing or foreign picture fails now (read small)
 
 
 ANALYSIS = Analysis("dreams", settings="dreams", check=_check, run=run, section="generator.pages.dreams")

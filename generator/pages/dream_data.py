@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from .model import Link
 
 KINDS = {"carve": "pattern carving", "tiled": "tiled dream", "layer": "layer dream"}
-# Per kind of dream: how it is made (with {map} and {layer} filled in), the name of one step, how
+# Per kind of dream: how it is made (with {map}, {layer} and {tile}, the model's input size, filled in), the name of one step, how
 # the animation and the final picture were drawn, and the label of its pager link.
 KIND_WORDS = {
     "layer": dict(lead="The classic DeepDream on the picture: gradient ascent on the objective below, octave by "
@@ -14,13 +14,13 @@ KIND_WORDS = {
                        "to the next.",
                   step="octave", steps="Octaves", anim="The picture, then every octave", final="Final picture",
                   pager="Layer dream: {name}"),
-    "tiled": dict(lead="Every 28×28 tile of a larger copy of the picture runs the input-pattern ascent for map {map} "
+    "tiled": dict(lead="Every {tile} tile of a larger copy of the picture runs the input-pattern ascent for map {map} "
                        "of {layer}, all tiles (and all chosen maps) in one batch; the tiles move by a random offset "
                        "each round so no seams show.",
                   step="round", steps="Rounds", anim="The picture, then every round (one contrast stretch for all "
                                                       "frames)",
                   final="Final picture, contrast-adjusted", pager="{layer} map {map} (tiled)"),
-    "carve": dict(lead="The picture scaled down to 28×28 runs the input-pattern ascent for map {map} of {layer}; the "
+    "carve": dict(lead="The picture scaled down to {tile} runs the input-pattern ascent for map {map} of {layer}; the "
                        "result is scaled up and the detail lost by the downscaling is added back, round after round.",
                   step="round", steps="Rounds", anim="The picture, then every round (one contrast stretch for all "
                                                       "frames)",
@@ -28,8 +28,9 @@ KIND_WORDS = {
 }
 
 
-def kind_words(kind: str, layer: str | None = None, m: int | None = None, name: str = "") -> dict[str, str]:
-    words = {k: v.format(map=m, layer=layer, name=name) for k, v in KIND_WORDS[kind].items()}
+def kind_words(kind: str, layer: str | None = None, m: int | None = None, name: str = "",
+               tile: str = "") -> dict[str, str]:
+    words = {k: v.format(map=m, layer=layer, name=name, tile=tile) for k, v in KIND_WORDS[kind].items()}
     words["card"] = f"map {m}" if m is not None else name
     return words
 
@@ -67,13 +68,17 @@ class DreamView:
     match: str = ""
     siblings: list[Link] = field(default_factory=list)
     words: dict[str, str] = field(default_factory=dict)  # what this kind of dream says; see KIND_WORDS
+    diff_words: str = ""  # how the difference picture sums a colour picture's channels, if it does
 
 
 @dataclass
 class IndexData:
     picture: str
     picture_label: str
-    picture_size: int
+    picture_kind: str     # "gray" or "colour"
+    picture_px: str       # its size as the alt text says it: "224 px", "224×168 px"
+    picture_dims: str     # "224×224"
+    tile: str             # the model's input size, the carving tile: "28×28"
     layer: str
     rule: str
     maps: list[int]

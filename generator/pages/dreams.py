@@ -1,8 +1,9 @@
 """Dreams: a page per dream (its frames, an animation, the settings) and an index with a thumbnail each.
 
-Three kinds: pattern carving of one map on the 28×28 picture, the tiled variant (every 28×28 tile of
-a larger copy), and layer dreams (the classic multi-octave algorithm). Each map's OIP page links to
-its dreams through `links_by_map`.
+Three kinds: pattern carving of one map on the picture scaled to the model's input size, the tiled
+variant (every tile of that size of a larger copy), and layer dreams (the classic multi-octave
+algorithm). A one-channel model's dreams are drawn in gray, a three-channel model's in colour. Each
+map's OIP page links to its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..analyses import dream_picture as dp
 from ..analyses.dreams import NAME, dream_name, dream_slug
 from ..analyses.oip_results import best_start, stage_name
 from . import urls
+from . import dream_words as dw
 from .dream_data import KINDS, DreamView, Frame, IndexData, kind_words
 from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
@@ -112,15 +114,30 @@ def _contrast_all(frames) -> list[np.ndarray]:
     return list(imaging.contrast(stack))
 
 
-def _gray_rgb(a01: np.ndarray) -> np.ndarray:
-    return imaging.gray(a01, 0.0, 1.0)
+def _pixels(a: np.ndarray, white: float = 255.0) -> np.ndarray:
+    """Gray (h, w) or colour (h, w, 3) values, black at 0 and white at `white`, as uint8 of the same
+    shape (imaging.gray scales element by element, so a colour picture stays in colour)."""
+    return imaging.gray(a, 0.0, white)
 
 
-def _scale_for(side: int) -> int:
-    return max(1, round(PATTERN_PX / side))
+def _stretched(a: np.ndarray) -> np.ndarray:
+    """The contrast-enhanced view: one percentile stretch over all pixels (and channels: hues keep)."""
+    return _pixels(imaging.contrast(a), 1.0)
+
+
+def _scale_for(shape) -> int:
+    return max(1, round(PATTERN_PX / max(shape[:2])))
+
+
+def _thumb_shape(shape) -> tuple[int, int]:
+    """The thumbnail's (h, w): the picture's aspect, its longer side THUMB_PX."""
+    h, w = shape[:2]
+    return (THUMB_PX, max(1, round(THUMB_PX * w / h))) if h >= w else (max(1, round(THUMB_PX * h / w)), THUMB_PX)
 
 
 def _save_diff(path: Path, diff: np.ndarray) -> None:
+    """The change as red (brighter) and blue (darker); a colour picture's by its mean over the channels."""
+    diff = diff.mean(axis=-1) if diff.ndim == 3 else diff
     bound = float(np.percentile(np.abs(diff), 99.5)) or 1.0
     imaging.save_array_png(path, diff, DIFF_CMAP, -bound, bound)
 
@@ -129,12 +146,12 @@ def _save_common(out: Path, s: str, picture: np.ndarray, frames: list[np.ndarray
     """Thumbnail, final frame, difference to the picture and the animation (picture, then frames).
     plain: frames in pixel units (black 0, white 255); else contrast-adjusted as the seed shows them."""
     final = frames[-1]
-    view = imaging.gray if plain else (lambda a: _gray_rgb(imaging.contrast(a)))
+    view = _pixels if plain else _stretched
     imaging.save_png(out / asset(s, "final.png"), view(final))
-    imaging.save_png(out / asset(s, "thumb.png"), view(dp.resize(final, THUMB_PX)))
+    imaging.save_png(out / asset(s, "thumb.png"), view(dp.resize(final, _thumb_shape(final.shape))))
     _save_diff(out / asset(s, "diff.png"), final - picture)
-    movie = [imaging.gray(f) for f in [picture] + frames] if plain else \
-        [_gray_rgb(f) for f in _contrast_all([picture] + frames)]
+    movie = [_pixels(f) for f in [picture] + frames] if plain else \
+        [_pixels(f, 1.0) for f in _contrast_all([picture] + frames)]
     imaging.save_animation(out / asset(s, "anim.webp"), movie + [movie[-1]], ANIMATION_MS)
 
 
@@ -142,24 +159,24 @@ def draw(build, out: Path) -> None:
     art = _art(build)
     a, layer = art.arrays, art.meta["layer"]
     picture = a["picture"].astype(np.float64)
-    imaging.save_png(out / PICTURE, imaging.gray(picture))
+    imaging.save_png(out / PICTURE, _pixels(picture))
     oips = _oip_arrays(build, layer)
     for kind, m, i, s in _entries(build):
         if kind == "layer":
             frames = [f.astype(np.float64) for f in a["layer_frames"][i]]
             for k, f in enumerate(frames):
-                imaging.save_png(out / asset(s, f"o{k}.png"), imaging.gray(f))
+                imaging.save_png(out / asset(s, f"o{k}.png"), _pixels(f))
             _save_common(out, s, picture, frames, plain=True)
             continue
         small, results = a[f"{kind}_small"][i], a[f"{kind}_result"][i]
-        scale = _scale_for(small.shape[-1])
+        scale = _scale_for(small.shape[1:])
         for r in range(small.shape[0]):
             pattern = small[r].astype(np.float64)
             imaging.save_array_png(out / asset(s, f"r{r}-pattern.png"), pattern, "viridis", scale=scale)
-            imaging.save_png(out / asset(s, f"r{r}-gray.png"), _gray_rgb(imaging.contrast(pattern)), scale=scale)
+            imaging.save_png(out / asset(s, f"r{r}-gray.png"), _stretched(pattern), scale=scale)
             up = dp.resize(pattern, picture.shape)
-            imaging.save_png(out / asset(s, f"r{r}-up.png"), _gray_rgb(imaging.contrast(up)))
-            imaging.save_png(out / asset(s, f"r{r}-result.png"), _gray_rgb(imaging.contrast(results[r])))
+            imaging.save_png(out / asset(s, f"r{r}-up.png"), _stretched(up))
+            imaging.save_png(out / asset(s, f"r{r}-result.png"), _stretched(results[r]))
         _save_common(out, s, picture, [f.astype(np.float64) for f in results], plain=False)
         if oips is not None and not (out / oip_asset(layer, m, "best")).exists():
             _draw_oip(build, out, layer, m, oips)
@@ -171,120 +188,60 @@ def _draw_oip(build, out: Path, layer: str, m: int, oips: dict) -> None:
 
     best = int(best_start(oips["final"][m], oips["failed"][m]))
     pattern = unstandardize(oips["patterns"][m, best], build.mean, build.std).astype(np.float64)
-    imaging.save_array_png(out / oip_asset(layer, m, "best"), pattern, "viridis", scale=6)
-    imaging.save_png(out / oip_asset(layer, m, "bestc"), _gray_rgb(imaging.contrast(pattern)), scale=6)
+    scale = _scale_for(pattern.shape)
+    imaging.save_array_png(out / oip_asset(layer, m, "best"), pattern, "viridis", scale=scale)
+    imaging.save_png(out / oip_asset(layer, m, "bestc"), _stretched(pattern), scale=scale)
 
 
 # ---- pages ---------------------------------------------------------------------------------------
 
-def _settings(build, kind: str, i: int) -> list[tuple[str, str]]:
-    cfg, ocfg, art = build.cfg.dreams, build.cfg.oip, _art(build)
-    size = cfg.picture_size
-    rows = [("picture", f"{art.meta['picture']}, gray, central square at {size}×{size} px")]
-    if kind in ("carve", "tiled"):
-        side = dp.TILE * (cfg.tiles if kind == "tiled" else 1)
-        rows += [("layer", art.meta["layer"]),
-                 ("dreamt at", f"{side}×{side} px" + (f" = {cfg.tiles}×{cfg.tiles} tiles of 28×28, shifted by "
-                                                      f"a random offset each round (wrapping around)"
-                                                      if kind == "tiled" else "")),
-                 ("rounds", str(cfg.rounds)),
-                 ("ascent per round", f"{cfg.tiled_steps if kind == 'tiled' else cfg.steps} steps of size "
-                                      f"{cfg.step_size:g} (OIP ascent: jitter "
-                                      f"{ocfg.jitter} px, blur σ {ocfg.blur_sigma:g} every {ocfg.blur_every} "
-                                      f"steps, objective: {ocfg.objective} activation)"),
-                 ("scaling", "bicubic down and up; the detail (picture minus its down-and-up-scaled copy) "
-                             "is added back after every round"),
-                 ("maps chosen", art.meta["rule"])]
-        seconds, n_rows = art.meta[f"{kind}_seconds"], art.meta[f"{kind}_rows"]
-        rows.append(("computed", f"all {len(art.arrays['maps'])} maps together, one batch of {n_rows} rows "
-                                 f"per round: {seconds:.1f} s for {cfg.rounds} rounds"))
-    else:
-        weights = build.cfg.dreams.layer_dreams[i].layers
-        sizes = [int(v) for v in art.arrays["layer_sizes"]]
-        rows += [("objective", " + ".join(f"{w:g} × mean({name})" for name, w in weights.items())),
-                 ("octaves", f"{cfg.octaves}: " + ", ".join(f"{v} px" for v in sizes)
-                  + f" (scale {cfg.octave_scale:g})"),
-                 ("ascent per octave", f"{cfg.octave_steps} steps of size {cfg.octave_step_size:g} "
-                                       f"(gradient divided by its standard deviation)"),
-                 ("tiles", f"gradient on {cfg.tile_size}×{cfg.tile_size} tiles in one batch, at a random "
-                           f"shift every step"),
-                 ("between octaves", "the dream's change so far is scaled up and added to the larger picture"),
-                 ("computed", f"{art.meta['layer_seconds'][i]:.1f} s")]
-    return rows
-
-
 def dream_views(build) -> list[DreamView]:
     art = _art(build)
     a, layer = art.arrays, art.meta["layer"]
+    tile, (first, second) = dw.dims(dw.tile_shape(art)), dw.view_words(art)
     linked = map_pages_linked(build, layer)
     has_oips = _oip_arrays(build, layer) is not None
     views = []
     for kind, m, i, s in _entries(build):
         common = dict(kind=kind, kind_label=KINDS[kind], slug=s, url=urls.dream(s), thumb=asset(s, "thumb.png"),
                       anim=asset(s, "anim.webp"), final=asset(s, "final.png"), diff=asset(s, "diff.png"),
-                      picture=PICTURE, settings=_settings(build, kind, i))
+                      picture=PICTURE, settings=dw.settings(build.cfg.dreams, build.cfg.oip, art, kind, i),
+                      diff_words=dw.diff_words(art))
         if kind == "layer":
             name = art.meta["layer_dreams"][i]
-            sizes = [int(v) for v in a["layer_sizes"]]
-            frames = [Frame(f"octave {k + 1} · {size} px", [(asset(s, f"o{k}.png"),
+            sizes = dw.octave_sizes(art)
+            frames = [Frame(f"octave {k + 1} · {dw.px(size)}", [(asset(s, f"o{k}.png"),
                                                               f"layer dream {name} after octave {k + 1}", True)],
                             float(a["layer_objective"][i, k, 0]), float(a["layer_objective"][i, k, 1]))
                       for k, size in enumerate(sizes)]
             views.append(DreamView(**common, title=f"Layer dream: {name}", words=kind_words(kind, name=name),
-                                   summary=f"{name}: {len(sizes)} octaves from {sizes[0]} to {sizes[-1]} px",
+                                   summary=f"{name}: {len(sizes)} octaves from {dw.side(sizes[0])} to {dw.px(sizes[-1])}",
                                    columns=["the picture after the octave"], frames=frames,
                                    measure="objective"))
             continue
         what = f"{layer} map {m}"
         act = a[f"{kind}_act"][i]
         frames = [Frame(f"round {r + 1}",
-                        [(asset(s, f"r{r}-pattern.png"), f"{what}, round {r + 1}: dreamt small picture, colour map", False),
-                         (asset(s, f"r{r}-gray.png"), f"{what}, round {r + 1}: dreamt small picture, gray", False),
+                        [(asset(s, f"r{r}-pattern.png"), f"{what}, round {r + 1}: dreamt small picture, {first}", False),
+                         (asset(s, f"r{r}-gray.png"), f"{what}, round {r + 1}: dreamt small picture, {second}", False),
                          (asset(s, f"r{r}-up.png"), f"{what}, round {r + 1}: the dream scaled up", True),
                          (asset(s, f"r{r}-result.png"), f"{what}, round {r + 1}: with the detail added back", True)],
                         float(act[r, 0]), float(act[r, 1]))
                   for r in range(act.shape[0])]
-        side = a[f"{kind}_small"].shape[-1]
+        small = a[f"{kind}_small"].shape[2:4]
         oip = [(oip_asset(layer, m, "best"), f"{what}: strongest OIP, colour map"),
                (oip_asset(layer, m, "bestc"), f"{what}: strongest OIP, contrast-enhanced")] if has_oips else []
-        views.append(DreamView(**common, title=f"{what}: {KINDS[kind]}", match=_match_text(a, i) if kind == "carve" else "",
-                               summary=f"{what}, {act.shape[0]} rounds on {side}×{side} px",
-                               columns=[f"dreamt {side}×{side}", "gray, contrast-enhanced",
-                                        "scaled up", "detail added back"],
+        views.append(DreamView(**common, title=f"{what}: {KINDS[kind]}",
+                               match=dw.match_text(a, i, tile) if kind == "carve" else "",
+                               summary=f"{what}, {act.shape[0]} rounds on {dw.dims(small)} px",
+                               columns=dw.columns(art, small),
                                frames=frames, measure=f"activation of map {m}", layer=layer, map=m,
                                map_page=urls.map_page(layer, m) if linked else None, oip=oip,
-                               words=kind_words(kind, layer, m)))
+                               words=kind_words(kind, layer, m, tile=tile)))
     for v in views:
         if v.map is not None:
             v.siblings = [Link(KINDS[o.kind], o.url) for o in views if o.map == v.map and o is not v]
     return views
-
-
-def _match_text(a: dict, i: int) -> str:
-    if "carve_match" not in a:
-        return ""
-    match, maps = a["carve_match"], [int(m) for m in a["maps"]]
-    own = float(match[i, i])
-    others = [j for j in range(len(maps)) if j != i]
-    text = (f"Shape check: what carving changed in the 28×28 picture correlates {own:.2f} with map {maps[i]}'s "
-            f"own OIP (largest correlation over shifts of up to 3 px)")
-    if not others:
-        return text + "."
-    j = max(others, key=lambda k: match[i, k])
-    verdict = "less" if match[i, j] < own else "more"
-    return text + (f"; {verdict} with any other dreaming map's OIP: the closest is map {maps[j]} "
-                   f"({float(match[i, j]):.2f}).")
-
-
-def match_summary(a: dict) -> str:
-    if "carve_match" not in a or len(a["maps"]) < 2:
-        return ""
-    match = a["carve_match"]
-    own_best = int(sum(match[i, i] >= match[i].max() for i in range(len(match))))
-    return (f"Shape check: for {own_best} of {len(match)} maps, what carving changed in the 28×28 picture "
-            f"correlates more with the map's own OIP than with any other dreaming map's "
-            f"(largest correlation over shifts of up to 3 px; own {np.diag(match).min():.2f}–"
-            f"{np.diag(match).max():.2f}).")
 
 
 def index_data(build, views: list[DreamView]) -> IndexData:
@@ -301,13 +258,14 @@ def index_data(build, views: list[DreamView]) -> IndexData:
     if meta["layer_dreams"]:
         timings.append(f"Layer dreams: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in
                                                     zip(meta["layer_dreams"], meta["layer_seconds"])))
-    groups = [("carving", "Pattern carving: one map, 28×28", [v for v in views if v.kind == "carve"]),
-              ("tiled", f"Tiled: every 28×28 tile of a {dp.TILE * cfg.tiles} px copy",
+    tile, shape = dw.tile_shape(art), art.arrays["picture"].shape
+    groups = [("carving", f"Pattern carving: one map, {dw.dims(tile)}", [v for v in views if v.kind == "carve"]),
+              ("tiled", f"Tiled: every {dw.dims(tile)} tile of a {dw.px((tile[0] * cfg.tiles, tile[1] * cfg.tiles))} copy",
                [v for v in views if v.kind == "tiled"]),
               ("layers", "Layer dreams", [v for v in views if v.kind == "layer"])]
-    return IndexData(PICTURE, meta["picture"], cfg.picture_size, meta["layer"], meta["rule"],
-                     [int(m) for m in art.arrays["maps"]], timings, match_summary(art.arrays),
-                     [g for g in groups if g[2]])
+    return IndexData(PICTURE, meta["picture"], dw.picture_kind(art), dw.px(shape), dw.dims(shape), dw.dims(tile),
+                     meta["layer"], meta["rule"], [int(m) for m in art.arrays["maps"]], timings,
+                     dw.match_summary(art.arrays, dw.dims(tile)), [g for g in groups if g[2]])
 
 
 def pages(build) -> list[Page]:

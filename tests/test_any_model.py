@@ -72,12 +72,19 @@ def functional_bn(shape=(28, 28, 1), classes=10):
 
 
 def logits_model(shape=(20, 20, 1), classes=4):
+    """Logits out, and the other map layers: a separable and a depthwise branch joined by Concatenate."""
     import keras
     from keras import layers
 
-    return keras.Sequential([keras.Input(shape), layers.Conv2D(6, 3, activation="relu", name="c1"),
-                             layers.AveragePooling2D(2, name="avg"), layers.Conv2D(6, 3, activation="relu", name="c2"),
-                             layers.Flatten(name="flat"), layers.Dense(classes, name="logits")], name="logits_cnn")
+    inp = keras.Input(shape, name="gray")
+    x = layers.Conv2D(6, 3, activation="relu", name="c1")(inp)
+    sep = layers.SeparableConv2D(4, 3, padding="same", activation="relu", name="sep")(x)
+    depth = layers.DepthwiseConv2D(3, padding="same", activation="relu", name="depth")(x)
+    x = layers.Concatenate(name="joined")([sep, depth])
+    x = layers.AveragePooling2D(2, name="avg")(x)
+    x = layers.Conv2D(6, 3, activation="relu", name="c2")(x)
+    out = layers.Dense(classes, name="logits")(layers.Flatten(name="flat")(x))
+    return keras.Model(inp, out, name="logits_cnn")
 
 
 def residual_rgb(shape=(32, 32, 3), classes=10):
@@ -131,7 +138,7 @@ def test_functional_model_with_other_names_and_batchnorm(tmp_path):
     _check_gallery(result, site, model)
 
 
-def test_logits_model_float_data_four_classes(tmp_path):
+def test_logits_model_float_data_four_classes_separable_and_concatenate(tmp_path):
     data = _data(tmp_path / "d.npz", (20, 20), 4, floats=True)
     model = _fit_and_save(logits_model(), tmp_path / "m.keras", data, logits=True)
     result, site = _build(tmp_path, model, data, {"data": {"class_names": ["top", "upper", "lower", "bottom"]},

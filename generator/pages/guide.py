@@ -181,6 +181,8 @@ def _colour_topic() -> Topic:
         "Blue–white–red: signed numbers — kernel weights and what a dream changed (blue negative or darker, red "
         "positive or brighter, white zero).",
         "Gray: images as they are, black 0 to white 255; and contrast-enhanced patterns.",
+        "Inferno (black to pale yellow): only the heat maps over test images, so that the heat stands apart "
+        "from the gray digit beneath it; 0 is no colour, pale yellow the image's strongest position.",
     ], [Figure(COLOURBAR_DIVERGING, "the blue–white–red colour scale for signed numbers",
                "Signed numbers: blue negative, white zero, red positive."),
         Figure(COLOURBAR_GRAY, "the gray scale, black to white", "Images: black 0, white 255.")])

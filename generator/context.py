@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import progress
 from .cache import Artifact, Store, stable_hash
 from .config import Config, as_dict
 from .data import Dataset
@@ -67,8 +68,8 @@ class Build:
         start = time.perf_counter()
         artifact = self.store.load(name, key)
         if artifact is None:
-            self.log(f"[{name}] computing")
-            artifact = compute()
+            with progress.stage(f"[{name}]", self.log):
+                artifact = compute()
             artifact.key = key
             self.store.save(name, artifact)
         self.results[name] = artifact

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from PIL import Image
 
 from .errors import StageFailed
+from .pages.glossary import link_terms
 from .pages.model import Page, SiteContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,6 +41,7 @@ def environment(images: ImageIndex) -> Environment:
     env.filters["pct"] = lambda v, digits=2: f"{100 * v:.{digits}f} %"
     env.filters["num"] = lambda v, digits=3: f"{v:,.{digits}f}" if isinstance(v, float) else f"{v:,}"
     env.globals["img"] = _img_tag(images)
+    env.filters["terms"] = pass_context(lambda context, html: link_terms(str(html), context["page"].url))
     env.filters["tojs"] = lambda v: Markup(json.dumps(v).replace("</", "<\\/"))
     return env
 

@@ -261,11 +261,13 @@ def test_search_index_is_embedded_and_resolves(site):
 # One page of each kind (the first that exists; BROWSER_TEST_SITE may lack some kinds).
 PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "sets/index.html", "sets/*/index.html",
               "sets/*/image-*.html", "compare/*.html", "confusion.html", "dreams/index.html",
-              "dreams/carve-*.html", "dreams/layer-*.html"]  # a tiled dream page is laid out as a carved one
+              "dreams/carve-*.html", "dreams/layer-*.html",  # a tiled dream page is laid out as a carved one
+              "guide.html"]
 WIDTHS = {390: {"is_mobile": True, "has_touch": True}, 1400: {}}
 # What the width test reads from a page, in one round trip: the document's width; pixel pictures outside
 # a smoothing thumbnail view that are not at a whole multiple of their own pixels; the confusion
-# matrix's font sizes; map grids, the first map number's visibility and the last grid cell's link.
+# matrix's font sizes; map grids, the first map number's visibility and the last grid cell's link; the size
+# on the screen of every chart's text (its font size scaled as the chart is).
 LAYOUT = """() => {
   const b = document.querySelector('.grid-cells b'), links = document.querySelectorAll('.grid-cells a');
   return {
@@ -276,6 +278,10 @@ LAYOUT = """() => {
       .filter(([src, r]) => Math.abs(r - Math.round(r)) > 0.01 || r < 0.99).map(([src, r]) => `${src} at ${r.toFixed(2)}×`),
     matrix: Array.from(document.querySelectorAll('table.matrix td')).map(td => parseFloat(getComputedStyle(td).fontSize)),
     map_grids: document.querySelectorAll('[data-grid*=" map "]').length,
+    svg_text: Array.from(document.querySelectorAll('svg text')).map(t => {
+      const svg = t.ownerSVGElement, box = svg.viewBox.baseVal;
+      const k = box && box.width ? svg.getBoundingClientRect().width / box.width : 1;
+      return [t.textContent, parseFloat(getComputedStyle(t).fontSize) * k]; }),
     number_shown: b ? getComputedStyle(b).visibility === 'visible' : null,
     link: links.length ? links[links.length - 1].getAttribute('href') : null,
   };
@@ -290,7 +296,8 @@ def one_page_per_kind(site: Path) -> list[str]:
 def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
     """At 390 px (a phone, touch) and 1400 px no page is wider than the window: wide tables and grids
     scroll inside their own box. The confusion matrix keeps readable numbers on the phone, grids keep a
-    whole-number scale, and on the touch screen every map shows its number and links to its page."""
+    whole-number scale, on the touch screen every map shows its number and links to its page, and no chart
+    text is under 11 px on the screen."""
     pages = one_page_per_kind(site)
     assert len(pages) >= 8, f"too few kinds of page in {site}: {pages}"
     wide, other = [], []
@@ -307,6 +314,8 @@ def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
                 if rel == "confusion.html" and width == 390 and min(got["matrix"] or [0]) < 11:
                     other.append(f"confusion matrix numbers at {min(got['matrix'] or [0])} px (0: none as text)")
                 other += grid_cell_problems(got, site, rel, width, bool(touch))
+                other += [f"{rel} at {width} px: chart text {text!r} at {size:.1f} px" for text, size in got["svg_text"]
+                          if size < 11]
             assert v.errors == [], v.errors
         finally:
             v.close()

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..cache import Artifact, code_version
 from ..pages import urls
+from ..pages.colour_keys import PATTERN
 from ..pages.model import Panel
 from ..pages.section import Section, in_build
 from ..registry import Analysis
@@ -120,7 +121,8 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     if not inputs and not outputs:
         return []
     data = Wiring(inputs, outputs, f"The strongest inputs into map {m}", f"What map {m} feeds most")
-    return [Panel("connections", "Connections: the strongest weights in and out", "panels/connections.html", data)]
+    return [Panel("connections", "Connections: the strongest weights in and out", "panels/connections.html", data,
+                  colours=PATTERN)]
 
 
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], draw=lambda build, out: None,

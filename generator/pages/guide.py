@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
+from ..analyses.map_truth import MEANING, STATUSES
 from ..analyses.oip_results import best_final, stage_name, super_ratio
 from ..registry import Analysis
 from . import urls
@@ -123,17 +124,35 @@ def _ratio_topic(build) -> Topic:
     return Topic("ratio", "The ratio", text)
 
 
-STATUS_MEANING = [
-    ("ok", "the map has a pattern at least as strong as its strongest test image (ratio ≥ 1)"),
-    ("weak", "no start reached the strongest test image's activation"),
-    ("dead", "no test image and no start activates the map: it outputs zero for everything tried; the page "
-             "shows where each start's climb of the pre-activation ended"),
-    ("failed", "every start broke (a NaN or an infinity appeared); there is no pattern to show"),
-]
-
-
 def _status_topic() -> Topic:
-    return Topic("statuses", "Statuses", [f"{name}: {meaning}." for name, meaning in STATUS_MEANING])
+    return Topic("statuses", "Statuses", [f"{name.capitalize()}: {MEANING[name]}." for name in STATUSES] + [
+        "Firing means a test image's mean activation over the whole map is above 0; the map page gives the "
+        "counts, and for a map that never fires it says so instead of drawing charts of zeros."])
+
+
+def _heat_topic() -> Topic:
+    return Topic("heat", "Heat maps", [
+        "Under each test image that drives a map hardest, a heat map shows where on the digit the map fires: its "
+        "activation at each position, laid over a gray copy of the digit, from no colour at 0 to pale yellow at "
+        "that image's strongest position. It uses the inferno scale rather than viridis so that the heat stands "
+        "apart from the gray digit; its colour bar is on every map page.",
+    ])
+
+
+def _receptive_topic() -> Topic:
+    return Topic("receptive-field", "Receptive fields", [
+        "One position of a map does not see the whole image, only a square patch of it: its receptive field, "
+        "which grows with each convolution and pooling layer (read from the model's own layers). The crops next "
+        "to each test image show the patch seen by the map's strongest position.",
+    ])
+
+
+def _ablation_topic() -> Topic:
+    return Topic("ablation", "Ablation", [
+        "To see what a map does for the decision, its output is replaced for every test image — by 0, or by its "
+        "mean over the test set — and the rest of the network runs on unchanged. The change in test accuracy and "
+        "in each class's recall is the map's share of the decision; changes of a few images are within noise.",
+    ])
 
 
 def _grid_topic(build) -> Topic:
@@ -162,6 +181,8 @@ def _colour_topic() -> Topic:
         "Blue–white–red: signed numbers — kernel weights and what a dream changed (blue negative or darker, red "
         "positive or brighter, white zero).",
         "Gray: images as they are, black 0 to white 255; and contrast-enhanced patterns.",
+        "Inferno (black to pale yellow): only the heat maps over test images, so that the heat stands apart "
+        "from the gray digit beneath it; 0 is no colour, pale yellow the image's strongest position.",
     ], [Figure(COLOURBAR_DIVERGING, "the blue–white–red colour scale for signed numbers",
                "Signed numbers: blue negative, white zero, red positive."),
         Figure(COLOURBAR_GRAY, "the gray scale, black to white", "Images: black 0, white 255.")])
@@ -186,8 +207,8 @@ def _dream_topic() -> Topic:
 
 
 def page_data(build) -> GuideData:
-    topics = [_oip_topic(build), _ratio_topic(build), _status_topic(), _node_topic(), _grid_topic(build),
-              _kernel_topic(), _dream_topic(), _colour_topic()]
+    topics = [_oip_topic(build), _ratio_topic(build), _status_topic(), _heat_topic(), _receptive_topic(),
+              _node_topic(), _grid_topic(build), _kernel_topic(), _ablation_topic(), _dream_topic(), _colour_topic()]
     return GuideData(topics)
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .colour_keys import INPUT, ColourKey
+
 
 @dataclass
 class LayerView:
@@ -25,7 +27,7 @@ class ImageView:
     url: str
     thumb: str
     gray: str
-    jet: str
+    colour: str  # the input in the site's colour scale (colour_keys.INPUT)
     chart: str
     true: str
     predicted: str
@@ -113,6 +115,7 @@ class ImagePageData:
     layers: list[LayerView]
     class_names: list[str]
     scale_note: str
+    input_colours: ColourKey = INPUT  # the colour view's scale
 
 
 @dataclass

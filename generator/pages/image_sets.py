@@ -13,6 +13,7 @@ from .. import imaging
 from ..analyses.activations import grid_layout, layer_scales, layer_stats, merge_activations
 from ..analyses.image_set_stage import MASKS, NAME, cmp_key, set_key
 from . import urls
+from .colour_keys import INPUT
 from .model import Link, Page, chain
 from .comparisons import comparison_views, count_text, key_layers, key_note, overlay_asset
 from .image_set_data import ImagePageData, ImageView, LayerView, SetPageData, SetsIndexData, SetView
@@ -143,7 +144,8 @@ def draw(build, out: Path) -> None:
             drawn.add(index)
             pixels = build.dataset.x_test[index]
             imaging.save_array_png(out / image_asset(index, "gray"), pixels, None, 0, 255, scale=INPUT_SCALE)
-            imaging.save_array_png(out / image_asset(index, "jet"), pixels, "jet", 0, 255, scale=INPUT_SCALE)
+            imaging.save_array_png(out / image_asset(index, "colour"), pixels, INPUT.cmap, INPUT.vmin, INPUT.vmax,
+                                   scale=INPUT_SCALE)
             probs = acts["Dense_2"][row] if "Dense_2" in acts else build.results["evaluation"].arrays["probs"][index]
             true = int(build.dataset.y_test[index])
             imaging.bar_chart(out / image_asset(index, "probs"), [float(p) for p in probs], names,
@@ -152,6 +154,7 @@ def draw(build, out: Path) -> None:
             for layer in art.meta["layers"]:
                 draw_grid(out / grid_asset(index, layer), acts[layer][row], scales[layer], acfg.colormap)
     draw_test_images(build, out, drawn)
+    INPUT.draw(out)
     for layer in art.meta["layers"]:
         vmin, vmax = scales[layer]
         if acfg.scaling == "standardized":
@@ -247,7 +250,7 @@ def _image_view(build, set_slug: str, position: int, index: int, probs: np.ndarr
     names = build.dataset.class_names
     true, predicted = int(build.dataset.y_test[index]), int(np.argmax(probs))
     return ImageView(index, position, urls.set_image(set_slug, index), urls.test_image(index),
-                     image_asset(index, "gray"), image_asset(index, "jet"), image_asset(index, "probs"),
+                     image_asset(index, "gray"), image_asset(index, "colour"), image_asset(index, "probs"),
                      names[true], names[predicted], float(probs[predicted]), float(probs[true]),
                      true == predicted, [float(p) for p in probs],
                      {layer: grid_asset(index, layer) for layer in layers})

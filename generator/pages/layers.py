@@ -6,12 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import imaging, registry
+from .. import imaging, progress, registry
 from ..analyses.map_truth import MEANING, STATUSES, fires_on, map_status
 from ..analyses.oip_results import best_final, best_start, stage_name, super_ratio
 from ..data.dataset import unstandardize
-from . import svg, urls
+from . import urls
 from . import map_evidence, map_index
+from .colour_keys import HEAT, PATTERN, ColourKey
+from .map_charts import MapCharts, map_charts
 from ..analyses.centre_nodes import centre_patterns
 from .map_evidence import CentreView, Firing, TopImage
 from .model import Link, Page, Panel, chain
@@ -19,6 +21,7 @@ from .section import Card, Section
 from .testimages import draw_test_images
 
 THUMB_SCALE = 3  # layer-page thumbnails: 28 px patterns shown at 84 px, pixelated
+STRIP = 24  # thumbnails on a layer's card on the index; the card says how many more its page has
 
 
 
@@ -49,6 +52,7 @@ class LayerData:
     tabs: list[Link] = field(default_factory=list)
     thumb_scale: int = THUMB_SCALE
     median_auc: str = "–"  # median over the maps of how well the position pattern predicts strong firing
+    colours: ColourKey = PATTERN  # the thumbnails' colour scale
 
 
 @dataclass
@@ -77,12 +81,11 @@ class MapData:
     starts: list[StartView]
     strip: str
     snapshots: int
-    curve: svg.LineChart
+    charts: MapCharts  # the ascent curve and the class profile, or the sentences that stand for them
     top: list[TopImage]
     firing: Firing
     centre: CentreView | None
     trust: str  # how far the position's pattern predicts the images the map fires strongly on
-    profile: svg.BarChart
     nodes: str | None
     node_side: int
     downloads: list[Link]
@@ -90,6 +93,8 @@ class MapData:
     panels_top: list[Panel] = field(default_factory=list)  # other analyses' panels beside the patterns
     panels: list[Panel] = field(default_factory=list)      # and at the end of the page
     tabs: list[Link] = field(default_factory=list)
+    pattern_colours: ColourKey = PATTERN  # the colour view of the patterns
+    heat_colours: ColourKey = HEAT        # the heat over the test images
 
 
 def _arts(build) -> dict:
@@ -127,11 +132,16 @@ def draw(build, out: Path) -> None:
 
     firing = map_evidence.firing_arrays(build)
     evidence = 0.0  # the time the examples' heat maps and crops and the position patterns cost, for the README
+    update = progress.bar("[layers] drawing the map pages' pictures", unit="map",
+                          total=sum(art.arrays["patterns"].shape[0] for art in _arts(build).values()))
+    done = 0
     for layer, art in _arts(build).items():
         a = art.arrays
         best = _best_start(a)
         centres = centre_patterns(build, layer, a)
         for m in range(a["patterns"].shape[0]):
+            done += 1
+            update(done)
             _draw_map(build, out, layer, m, a, int(best[m]))
             start = time.perf_counter()
             map_evidence.draw(build, out, layer, m, firing[layer])
@@ -140,6 +150,8 @@ def draw(build, out: Path) -> None:
         top = firing[layer]["top_indices"]
         draw_test_images(build, out, top[top >= 0])
     _draw_map_index(build, out)
+    PATTERN.draw(out)
+    HEAT.draw(out)
     build.log(f"[layers] heat maps, crops and position patterns drawn in {evidence:.1f} s")
 
 
@@ -157,9 +169,10 @@ def _draw_map_index(build, out: Path) -> None:
 def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
     patterns = _pixels(build, a["patterns"][m])  # (S, 28, 28) in 0..255 pixel units
     for s, pattern in enumerate(patterns):
-        imaging.save_array_png(out / _asset(layer, m, f"s{s}.png"), pattern, "viridis")
+        imaging.save_array_png(out / _asset(layer, m, f"s{s}.png"), pattern, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax)
         imaging.save_array_png(out / _asset(layer, m, f"s{s}c.png"), imaging.contrast(pattern), "gray", 0, 1)
-    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), patterns[best], "viridis")
+    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), patterns[best], PATTERN.cmap, PATTERN.vmin,
+                           PATTERN.vmax)
     frames = [imaging.contrast(f) for row in _pixels(build, a["snapshots"][m]) for f in row]
     imaging.save_array_png(out / _asset(layer, m, "evolution.png"),
                            imaging.tile(frames, cols=a["snapshots"].shape[2]), "gray", 0, 1)
@@ -250,6 +263,8 @@ def _ratio_words(a: dict, f: dict, m: int, ratio_text: str) -> tuple[str, str]:
     best, test = float(best_final(a["final"][m], a["failed"][m])), float(a["stat_best_test"][m])
     ratio = (f"Ratio {ratio_text}: the best input pattern's mean activation over the whole map ({best:.4g}) "
              f"against the mean of the test image that drives the map hardest ({test:.4g}).")
+    if not best > 0 and not test > 0:
+        ratio = "No ratio: neither an input pattern nor any test image activates the map (both give 0)."
     pattern, data = float(f["pattern_peak"][m]), float(f["max_point"][m])
     if data > 0:
         peak = (f"Strongest single position, a different measure: the best pattern reaches {pattern:.4g} at its "
@@ -268,21 +283,18 @@ def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
     starts = [StartView(scales[s], float(a["final"][m, s]), _asset(layer, m, f"s{s}.png"),
                         _asset(layer, m, f"s{s}c.png"), bool(a["failed"][m, s]), s == best)
               for s in range(a["final"].shape[1])]
-    names = build.dataset.class_names
-    profile = a["stat_class_means"][m]
     ratio = super_ratio(a["final"][m:m + 1], a["failed"][m:m + 1], a["stat_best_test"][m:m + 1])[0]
-    curve = svg.line_chart({f"scale {scales[s]} px": a["curve"][m, s] for s in range(len(starts))},
-                           highlight=f"scale {scales[best]} px")
+    charts = map_charts(build.cfg.oip, a, m, scales, best, build.dataset.class_names)
     has_nodes = "node_patterns" in a
     ratio_words, peak_words = _ratio_words(a, f, m, _ratio_text(ratio))
     return MapData(layer, m, status, _ratio_text(ratio),
                    float(a["final"][m, best]), float(a["stat_best_test"][m]), float(a["stat_max_point"][m]),
                    ratio_words, peak_words, f"{status.capitalize()}: {MEANING[status]}",
                    _evidence(build, a, m, status), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
-                   curve, map_evidence.top_images(build, layer, m, f),
+                   charts, map_evidence.top_images(build, layer, m, f),
                    map_evidence.firing(build, m, f, build.cfg.oip.top_images),
                    map_evidence.centre_view(layer, m, centre_patterns(build, layer, a), f),
-                   _trust(build, layer, m), svg.bar_chart(profile, names, int(np.argmax(profile))),
+                   _trust(build, layer, m),
                    _asset(layer, m, "nodes.png") if has_nodes else None,
                    a["node_patterns"].shape[1] if has_nodes else 0,
                    [Link(f"patterns (.npy, starts × {_dims(a['patterns'].shape[2:])}, pixel units 0–255)",
@@ -318,15 +330,15 @@ def _layer_tabs(pages: list[Page], layers: list[str]) -> None:
 
 def cards(build) -> list[Card]:
     result = []
-    for layer, art in _arts(build).items():
+    for i, (layer, art) in enumerate(_arts(build).items()):
         a = art.arrays
         d = layer_data(build, layer, a)
         c = d.counts
+        # (the share of maps at ratio >= 1 is in the index's table, once, not on every layer's card)
         lines = [f"{len(d.maps)} maps: " + ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s] or s != "failed")]
-        if d.live_ok_share is not None:
-            lines.append(f"{d.live_ok_share:.0%} of the maps that some test image fires reach ratio ≥ 1")
-        thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:24]]
-        result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs))
+        thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:STRIP]]
+        result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs,
+                           more=len(d.maps) - len(thumbs), colours=PATTERN if i == 0 else None))
     return result
 
 

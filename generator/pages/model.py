@@ -22,6 +22,7 @@ class Panel:
     template: str  # e.g. "panels/kernels.html"
     data: object
     links: list[Link] = field(default_factory=list)
+    colours: object | None = None  # a colour_keys.ColourKey when the panel shows pictures on that scale
 
 
 @dataclass

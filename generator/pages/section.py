@@ -25,6 +25,8 @@ class Card:
     url: str
     lines: list[str]
     thumbs: list[tuple[str, str, str]] | None = None  # (image url, alt, link url)
+    more: int = 0  # how many more pictures the linked page has than the thumbnails show
+    colours: object | None = None  # a colour_keys.ColourKey when the thumbnails are drawn on that scale
 
 
 @dataclass

@@ -28,6 +28,7 @@ ANALYSES = [
     "generator.analyses.influence",
     "generator.analyses.connections",
     "generator.analyses.image_set_stage",
+    "generator.analyses.separation",
     "generator.analyses.confusion",
     "generator.analyses.dreams",
     "generator.pages.guide",

@@ -21,12 +21,14 @@ ANALYSES = [
     "generator.analyses.firing",
     "generator.analyses.centre_nodes",
     "generator.analyses.trust",
+    "generator.analyses.nodes",
     "generator.analyses.kernels",
     "generator.analyses.evaluation",
     "generator.analyses.ablation",
     "generator.analyses.influence",
     "generator.analyses.connections",
     "generator.analyses.image_set_stage",
+    "generator.analyses.separation",
     "generator.analyses.confusion",
     "generator.analyses.dreams",
     "generator.pages.guide",
@@ -77,5 +79,7 @@ def sections() -> list[tuple[str, Any]]:
 
 def panels(where: str, build, *args) -> list:
     """Every enabled section's panels for one page: `where` is "map-top" (beside a map's patterns),
-    "map" (end of a map page) or "layer" (a layer page); args are (layer[, map])."""
+    "map" (end of a map page) or "layer" (a layer page), args (layer[, map]); "node" (a dense node's
+    page) or "node-layer" (a dense layer's page), args (layer[, node]); "comparison" (a comparison
+    page), args (its position in the config's comparisons,)."""
     return [p for _, s in sections() if where in s.panels and s.enabled(build) for p in s.panels[where](build, *args)]

@@ -49,3 +49,18 @@ def quick_site(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stderr[-3000:]
     (base / "build.log").write_text(result.stdout)
     return base / "site"
+
+
+@pytest.fixture(scope="session")
+def quick_test_set(quick_site):
+    """The quick site's model file and its test set (the bundled sample), standardized as the build does:
+    (model file, x, y)."""
+    import json
+
+    import numpy as np
+
+    model_file = sorted((quick_site.parent / "cache" / "model").glob("*.keras"))[-1]
+    info = json.loads(model_file.with_suffix(".json").read_text())
+    data = np.load(ROOT / "generator" / "data" / "sample" / "mnist-sample.npz")
+    x = ((data["x_test"].astype(np.float32) - info["mean"]) / info["std"])[..., None]
+    return model_file, x, data["y_test"].astype(np.int64)

@@ -1,9 +1,7 @@
 """Ablation: the page's accuracies are those of a model with the map switched off, recomputed by hand."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,17 +9,10 @@ import pytest
 from linkcheck import broken_links
 
 
-SAMPLE = Path(__file__).resolve().parent.parent / "generator" / "data" / "sample" / "mnist-sample.npz"
-
-
 @pytest.fixture(scope="module")
-def model_and_data(quick_site):
+def model_and_data(quick_test_set):
     """The quick site's model and its test set (the bundled sample), standardized as the build does."""
-    model_file = sorted((quick_site.parent / "cache" / "model").glob("*.keras"))[-1]
-    info = json.loads(model_file.with_suffix(".json").read_text())
-    data = np.load(SAMPLE)
-    x = ((data["x_test"].astype(np.float32) - info["mean"]) / info["std"])[..., None]
-    return model_file, x, data["y_test"].astype(np.int64)
+    return quick_test_set
 
 
 def _by_hand(model_file, layer: str, m: int, x, y) -> float:

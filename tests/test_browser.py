@@ -259,7 +259,8 @@ def test_search_index_is_embedded_and_resolves(site):
 
 
 # One page of each kind (the first that exists; BROWSER_TEST_SITE may lack some kinds).
-PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "sets/index.html", "sets/*/index.html",
+PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "layers/dense_*/index.html",
+              "layers/*/node-*.html", "sets/index.html", "sets/*/index.html",
               "sets/*/image-*.html", "compare/*.html", "confusion.html", "dreams/index.html",
               "dreams/carve-*.html", "dreams/layer-*.html",  # a tiled dream page is laid out as a carved one
               "guide.html"]

@@ -15,7 +15,8 @@ import numpy as np
 from ..cache import Artifact, code_version
 from ..pages import urls
 from ..pages.model import Link, Panel
-from ..pages.section import Card, Section, in_build
+from ..pages import units
+from ..pages.section import Card, Section
 from ..registry import Analysis
 from . import ablation_core
 
@@ -51,6 +52,7 @@ class MapAblation:
     base: str
     effects: list[Effect]
     total: int
+    unit: str = "map"  # or "node"
 
 
 @dataclass
@@ -72,19 +74,15 @@ class LayerAblation:
     rows: list[Row]
     per_class: list[tuple[str, list[Link]]]  # class name, the maps whose loss hurts it most
     note: str
+    unit: str = "map"  # or "node"
 
 
-def _art(build):
-    return build.results.get(NAME)
-
-
-def enabled(build) -> bool:
-    return _art(build) is not None and in_build(build, "layers") is not None
+RESULT = units.StageResult(NAME)
+_art, enabled = RESULT.art, RESULT.enabled
 
 
 def _has(build, layer: str) -> bool:
-    art = _art(build)
-    return art is not None and f"{layer}.zero" in art.arrays
+    return RESULT.has(build, f"{layer}.zero")
 
 
 def _pct(v: float) -> str:
@@ -112,17 +110,17 @@ def effect(build, layer: str, m: int, mode: str) -> Effect:
     acc, base_acc = maps[m].sum() / total, base.sum() / total
     lost = int(base.sum() - maps[m].sum())
     change = _recall(maps[m], sizes) - _recall(base, sizes)
-    names = build.dataset.class_names
+    names, unit = build.dataset.class_names, units.word(build, layer)
     order = [int(k) for k in np.argsort(change, kind="stable")[:WORST] if base[k] > maps[m][k]]
     worst = [f"{names[k]} ({_points(change[k])}, {int(base[k] - maps[m][k])} of {int(sizes[k])} images)"
              for k in order]
-    sentence = f"With map {m} {MODE_WORDS[mode]}, test accuracy is {_pct(acc)} ({_points(acc - base_acc)}): "
+    sentence = f"With {unit} {m} {MODE_WORDS[mode]}, test accuracy is {_pct(acc)} ({_points(acc - base_acc)}): "
     if lost == 0 and not worst:
-        sentence += "no class gets a single answer more wrong; the decision does not need this map."
+        sentence += f"no class gets a single answer more wrong; the decision does not need this {unit}."
     elif lost == 0:
-        sentence += "as many answers right as with the map intact, though some classes trade images."
+        sentence += f"as many answers right as with the {unit} intact, though some classes trade images."
     else:
-        sentence += (f"{_images(lost)} more {'wrong' if lost > 0 else 'right'} than with the map intact"
+        sentence += (f"{_images(lost)} more {'wrong' if lost > 0 else 'right'} than with the {unit} intact"
                      + (" — a few images, within noise." if abs(lost) <= 2 else "."))
     return Effect(mode, _pct(acc), _points(acc - base_acc), lost, sentence, worst)
 
@@ -137,10 +135,11 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
         return []
     art = _art(build)
     _, base, sizes = _numbers(art, layer, "zero")
+    unit = units.word(build, layer)
     data = MapAblation(_pct(base.sum() / sizes.sum()), [effect(build, layer, m, mode) for mode in MODES],
-                       int(sizes.sum()))
-    return [Panel("ablation", "What the decision loses without this map (ablation)", "panels/ablation.html", data,
-                  [Link(f"every map of {layer} by its ablation", urls.layer(layer) + "#ablation")])]
+                       int(sizes.sum()), unit)
+    return [Panel("ablation", f"What the decision loses without this {unit} (ablation)", "panels/ablation.html",
+                  data, [Link(f"every {unit} of {layer} by its ablation", urls.layer(layer) + "#ablation")])]
 
 
 def layer_numbers(build, layer: str) -> LayerAblation:
@@ -151,23 +150,24 @@ def layer_numbers(build, layer: str) -> LayerAblation:
     base_acc = base.sum() / total
     recall = _recall(maps, sizes) - _recall(base, sizes)  # (C, K)
     drops = base_acc - maps.sum(axis=1) / total
-    rows = [Row(m, urls.map_page(layer, m), _pct(maps[m].sum() / total), float(drops[m]), _points(-drops[m]),
+    rows = [Row(m, units.page(build, layer, int(m)), _pct(maps[m].sum() / total), float(drops[m]), _points(-drops[m]),
                 _points(mean_maps[m].sum() / total - base_acc), [f"{100 * v:+.1f}".replace("-", "−") for v in recall[m]])
             for m in np.argsort(-drops, kind="stable")]
     names = build.dataset.class_names
-    per_class = [(names[k], [Link(f"map {int(m)} ({100 * recall[m, k]:+.1f})".replace("-", "−"), urls.map_page(layer, int(m)))
+    unit = units.word(build, layer)
+    per_class = [(names[k], [Link(f"{unit} {int(m)} ({100 * recall[m, k]:+.1f})".replace("-", "−"), units.page(build, layer, int(m)))
                              for m in np.argsort(recall[:, k], kind="stable")[:WORST] if recall[m, k] < 0])
                  for k in range(len(sizes))]
     one = 100 / total
     note = (f"One test image is {one:.2f} points of accuracy; a change of one or two images is within noise. "
             f"Recall changes are in points of each class's own test images.")
-    return LayerAblation(_pct(base_acc), total, list(names), rows, per_class, note)
+    return LayerAblation(_pct(base_acc), total, list(names), rows, per_class, note, unit)
 
 
 def layer_panel(build, layer: str) -> list[Panel]:
     if not enabled(build) or not _has(build, layer):
         return []
-    return [Panel("ablation", f"Which maps of {layer} the decision needs (ablation)", "panels/ablation_layer.html",
+    return [Panel("ablation", f"Which {units.word(build, layer)}s of {layer} the decision needs (ablation)", "panels/ablation_layer.html",
                   layer_numbers(build, layer))]
 
 
@@ -185,5 +185,5 @@ def cards(build) -> list[Card]:
 
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], draw=lambda build, out: None,
                   pages=lambda build: [], cards=cards, enabled=enabled,
-                  panels={"map": map_panel, "layer": layer_panel})
+                  panels={"map": map_panel, "layer": layer_panel, "node": map_panel, "node-layer": layer_panel})
 ANALYSIS = Analysis(NAME, run=run, section=__name__)

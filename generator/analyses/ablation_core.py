@@ -1,37 +1,57 @@
 """The arithmetic of ablation: test accuracy per class with one map of a layer switched off, for every
-map at once.
+map at once, and the class scores (logits) that give it.
 
 The layer's outputs for a chunk of test images are computed once; each compiled call then fills one
-channel of them per copy (k maps × n images in one batch) and runs the rest of the network on that
-(taps.after), so no model is rebuilt per map. A copy with "map" number C (one past the last) is left
-untouched: it gives the unablated baseline through the very same arithmetic.
+channel of them per copy (k maps × n images in one batch) and runs the rest of the network on that,
+so no model is rebuilt per map. The copy after the last ablated one is left untouched: it gives the
+unablated baseline through the very same arithmetic.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..cache import Artifact
-from ..model import taps
+from ..model import fast_cut, taps
 
 CHUNK = 1000               # test images per call (at most)
-BUDGET = 24_000_000        # floats of ablated activations per call (about 100 MB), caps maps per call
+BUDGET = 12_000_000        # floats of ablated activations per call (about 50 MB), caps images per call
+
+
+def logits_from(model, name: str):
+    """f(h): the class logits (the last layer before its activation) from `name`'s output."""
+    rest = taps.chain(model)
+    rest = rest[[lay.name for lay in rest].index(name) + 1:]
+
+    def f(h):
+        for lay in rest[:-1]:
+            h = lay(h, training=False)
+        return fast_cut.stock_preactivation(rest[-1], h)[:, 0, 0, :]
+
+    return f
+
+
+def _counts(logits, y, copies: int, n_classes: int):
+    """Correct answers per (copy, class) from logits (copies * n, K); padded images have y = -1."""
+    import tensorflow as tf
+
+    pred = tf.reshape(tf.argmax(logits, -1, output_type=tf.int32), [copies, -1])
+    right = tf.cast(tf.equal(pred, y[None]), tf.float32)
+    return tf.matmul(right, tf.one_hot(y, n_classes))                  # (copies, K)
 
 
 def _step(model, layer: str, n_classes: int):
     """The general path (any chain model): a compiled f(a, fill, maps, y) -> correct answers per (map, class) for one chunk."""
     import tensorflow as tf
 
-    rest = taps.after(model, layer)
+    logits = logits_from(model, layer)
 
     def run(a, fill, maps, y):
         rank = len(a.shape)
         mask = tf.one_hot(maps, tf.shape(a)[-1])                      # (k, C); row of zeros for map C
         mask = tf.reshape(mask, tf.concat([tf.shape(maps), tf.ones([rank - 1], tf.int32), [-1]], 0))
         x = a[None] * (1.0 - mask) + fill[None, None] * mask          # (k, n, ...)
-        out = rest(tf.reshape(x, tf.concat([[-1], tf.shape(a)[1:]], 0)), training=False)
-        pred = tf.reshape(tf.argmax(out, -1, output_type=tf.int32), [tf.shape(maps)[0], -1])
-        right = tf.cast(tf.equal(pred, y[None]), tf.float32)           # padded images have y = -1
-        return tf.matmul(right, tf.one_hot(y, n_classes))              # (k, K)
+        out = logits(tf.reshape(x, tf.concat([[-1], tf.shape(a)[1:]], 0)))
+        return _counts(out, y, tf.shape(maps)[0], n_classes)
 
     return taps.cached(model, ("ablation-step", layer, n_classes), lambda: tf.function(run))
 
@@ -56,20 +76,27 @@ def ablate(model, layers: list[str], x: np.ndarray, y: np.ndarray, n_classes: in
 def _ablate_layer(model, name, x, y, n_classes, fills) -> dict[str, np.ndarray]:
     fast = _plan(model, name)
     channels = taps.layer(model, name).channels
+    modes = list(fills)
     if fast is not None:
-        step = _fast_step(model, name, n_classes, *fast)
-        per_image = channels * int(np.prod(fast[1].output.shape[1:]))
-        n = int(np.clip(BUDGET // per_image, 50, CHUNK))
+        scores = _fast_scores(model, name, *fast)
+        step = _fast_step(model, name, n_classes, len(modes), scores)
+        per_image = (len(modes) * channels + 1) * int(np.prod(fast[1].output.shape[1:]))
+        n = int(np.clip(BUDGET // per_image, 16, CHUNK))
     else:
         step, n = _step(model, name, n_classes), CHUNK
     n = min(n, len(x))
-    found = {mode: 0.0 for mode in fills}
+    stacked = np.stack([fills[mode] for mode in modes])
+    found = {mode: 0.0 for mode in modes}
     for begin in range(0, len(x), n):
         xs, ys = _padded(x[begin:begin + n], y[begin:begin + n], n)
         a = taps.outputs(model, [name], xs, batch_size=n)[name]
-        for mode, fill in fills.items():
-            found[mode] = found[mode] + (np.asarray(step(a, fill, ys)) if fast is not None
-                                         else _all_maps(step, a, fill, ys))
+        if fast is not None:
+            rows = np.asarray(step(a, stacked, ys))                      # (modes * C + 1, K)
+            for j, mode in enumerate(modes):
+                found[mode] = found[mode] + np.concatenate([rows[j * channels:(j + 1) * channels], rows[-1:]])
+        else:
+            for mode in modes:
+                found[mode] = found[mode] + _all_maps(step, a, fills[mode], ys)
     return {mode: np.rint(v).astype(np.int64) for mode, v in found.items()}
 
 
@@ -106,41 +133,72 @@ def _plain_conv(lay) -> bool:
             and lay.strides[0] == lay.strides[1])
 
 
-def _fast_step(model, name: str, n_classes: int, between: list, target):
+def _fast_scores(model, name: str, between: list, target):
+    """f(a, fills) -> logits (M * C + 1, n, K): with each map m of `name` refilled by each fill
+    (M fills, shaped like one image's output), fill-major, then the untouched copy last."""
     import tensorflow as tf
 
-    rest = taps.after(model, target.name)
     spatial = [lay for lay in between if lay.__class__.__name__ != "Flatten"]
     conv = target.__class__.__name__ == "Conv2D"
+    logits = (lambda z: z[:, 0, 0, :] if len(z.shape) == 4 else z) if target is taps.chain(model)[-1] \
+        else (lambda z, f=logits_from(model, target.name): f(target.activation(z)))
 
     def through(h):
         for lay in spatial:
             h = lay(h, training=False)
         return h
 
-    def run(a, fill, y):
-        p = through(a)
-        diff = p - through(fill[None])                              # (n, ..., C)
+    def deltas(p):
+        """(C, n, ...): per map m, channel m of p alone through the target's kernel."""
         k = target.kernel
         if conv:
-            z = target.convolution_op(p, k)
+            kh, kw, c, out = k.shape
             s = target.strides[0]
-            d = tf.nn.depthwise_conv2d(diff, k, [1, s, s, 1], target.padding.upper())
-            c, out = k.shape[2], k.shape[3]
-            d = tf.transpose(tf.reshape(d, tf.concat([tf.shape(d)[:3], [c, out]], 0)), [3, 0, 1, 2, 4])
-        else:
-            n, c = tf.shape(p)[0], p.shape[-1]
-            z = tf.matmul(tf.reshape(p, [n, -1]), k)
-            d = tf.einsum("nsc,scu->cnu", tf.reshape(diff, [n, -1, c]), tf.reshape(k, [-1, c, k.shape[-1]]))
-        if target.use_bias:
-            z = z + target.bias
-        z = tf.concat([z[None] - d, z[None]], 0)                     # (C + 1, n, ...): last row untouched
-        h = target.activation(tf.reshape(z, tf.concat([[-1], tf.shape(z)[2:]], 0)))
-        pred = tf.reshape(tf.argmax(rest(h, training=False), -1, output_type=tf.int32), [c + 1, -1])
-        right = tf.cast(tf.equal(pred, y[None]), tf.float32)
-        return tf.matmul(right, tf.one_hot(y, n_classes))
+            pt = tf.image.extract_patches(p, [1, kh, kw, 1], [1, s, s, 1], [1, 1, 1, 1], target.padding.upper())
+            shape = tf.shape(pt)
+            pt = tf.transpose(tf.reshape(pt, [-1, kh * kw, c]), [2, 0, 1])             # (C, n*H*W, kh*kw)
+            d = tf.matmul(pt, tf.transpose(tf.reshape(k, [kh * kw, c, out]), [1, 0, 2]))  # (C, n*H*W, out)
+            return tf.reshape(d, tf.concat([[c], shape[:3], [out]], 0))
+        n, c = tf.shape(p)[0], p.shape[-1]
+        return tf.einsum("nsc,scu->cnu", tf.reshape(p, [n, -1, c]), tf.reshape(k, [-1, c, k.shape[-1]]))
 
-    return taps.cached(model, ("ablation-fast", name, n_classes), lambda: tf.function(run))
+    def run(a, fills):
+        p = through(a)
+        z = fast_cut.stock_preactivation(target, p if conv else tf.reshape(p, [tf.shape(p)[0], -1]))
+        z = z if conv else z[:, 0, 0, :]
+        kept = z[None] - deltas(p)                                        # (C, n, ...): map m's share taken out
+        offset = tf.transpose(deltas(through(fills)), [1, 0] + list(range(2, len(z.shape) + 1)))  # (M, C, ...)
+        z_off = kept[None] + tf.expand_dims(offset, 2)                    # (M, C, n, ...): map m refilled
+        out = logits(tf.reshape(z_off, tf.concat([[-1], tf.shape(z)[1:]], 0)))
+        return tf.concat([out, logits(z)], 0)
+
+    return run
+
+
+def _fast_step(model, name: str, n_classes: int, n_fills: int, scores):
+    """Compiled f(a, fills, y) -> correct answers per (fill-major copy, class), untouched copy last."""
+    import tensorflow as tf
+
+    channels = taps.layer(model, name).channels
+
+    def run(a, fills, y):
+        return _counts(scores(a, fills), y, n_fills * channels + 1, n_classes)
+
+    return taps.cached(model, ("ablation-fast", name, n_classes, n_fills), lambda: tf.function(run))
+
+
+def refilled_logits(model, name: str, x: np.ndarray, fill: np.ndarray) -> np.ndarray | None:
+    """Logits (C + 1, n, K) of images x with each map of `name` refilled by `fill` (row C: untouched),
+    for a few images (e.g. an image set); None where only the general path would apply."""
+    import tensorflow as tf
+
+    fast = _plan(model, name)
+    if fast is None:
+        return None
+    scores = taps.cached(model, ("ablation-scores", name), lambda: tf.function(_fast_scores(model, name, *fast)))
+    a = taps.outputs(model, [name], x, batch_size=len(x))[name]
+    out = np.asarray(scores(a, np.asarray(fill, np.float32)[None]))
+    return out.reshape(taps.layer(model, name).channels + 1, len(x), -1)
 
 
 def _padded(x: np.ndarray, y: np.ndarray, n: int):
@@ -168,11 +226,13 @@ def compute(build, modes) -> Artifact:
     y = build.dataset.y_test.astype(np.int32)
     # Running the network on from a layer needs a chain of layers; a branching model (a residual Add)
     # gets no ablation, and its pages say nothing about it rather than something untrue.
-    layers = [info.name for info in taps.map_layers(model)] if taps.chain(model) is not None else []
+    hidden = [info.name for info in taps.node_layers(model)][:-1]  # dense layers but the class scores
+    layers = [info.name for info in taps.map_layers(model)] + hidden if taps.chain(model) is not None else []
     means = layer_means(model, layers, x) if layers else {}
     fills = {name: {"zero": np.zeros_like(means[name]), "mean": means[name]} for name in layers}
     fills = {name: {mode: f[mode] for mode in modes} for name, f in fills.items()}
     found = ablate(model, layers, x, y, build.dataset.n_classes, fills)
     arrays = {f"{name}.{mode}": found[name][mode] for name in layers for mode in modes}
+    arrays.update({f"{name}.fill_mean": means[name] for name in layers})  # for ablations of other image sets
     arrays["per_class"] = np.bincount(y, minlength=build.dataset.n_classes).astype(np.int64)
     return Artifact("", arrays, {"layers": layers})

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cache import Artifact, code_version
-from ..pages import urls
 from ..pages.colour_keys import PATTERN
 from ..pages.model import Panel
-from ..pages.section import Section, in_build
+from ..pages import units
+from ..pages.section import Section
 from ..registry import Analysis
 
 NAME = "connections"
@@ -85,46 +85,45 @@ class Wiring:
     out_of: str
 
 
-def _art(build):
-    return build.results.get(NAME)
+RESULT = units.StageResult(NAME)
+_art, enabled = RESULT.art, RESULT.enabled
 
 
-def enabled(build) -> bool:
-    return _art(build) is not None and in_build(build, "layers") is not None
-
-
-def _edges(build, layer: str, size: np.ndarray, total: np.ndarray, unit: str) -> list[Edge]:
-    pages = set(build.cfg.oip.layers)
+def _edges(build, layer: str, size: np.ndarray, total: np.ndarray) -> list[Edge]:
     out = []
     for i in np.argsort(-size, kind="stable")[:TOP]:
         i = int(i)
-        has_page = layer in pages
-        out.append(Edge(f"{layer} {unit} {i}", urls.map_page(layer, i) if has_page and unit == "map" else None,
-                        urls.map_asset(layer, i, "thumb.png") if has_page and unit == "map" else None,
+        out.append(Edge(units.label(build, layer, i), units.page(build, layer, i), units.thumb(build, layer, i),
                         f"{size[i]:.3f}", "excites" if total[i] >= 0 else "inhibits"))
     return out
 
 
-def map_panel(build, layer: str, m: int) -> list[Panel]:
-    if not enabled(build):
-        return []
+def strongest(build, layer: str, m: int) -> tuple[list[Edge], list[Edge]]:
+    """The strongest connections into unit m of `layer` and out of it (the next weighted layer's units)."""
     art = _art(build)
     pairs = {b: a for a, b in art.meta["pairs"]}
     feeds = {a: b for a, b in art.meta["pairs"]}
     inputs = outputs = []
     if layer in pairs:
-        inputs = _edges(build, pairs[layer], art.arrays[f"{layer}.abs"][:, m], art.arrays[f"{layer}.sum"][:, m], "map")
-    if layer in feeds:
+        inputs = _edges(build, pairs[layer], art.arrays[f"{layer}.abs"][:, m], art.arrays[f"{layer}.sum"][:, m])
+    if layer in feeds and feeds[layer] != art.meta["pairs"][-1][1]:  # into the classes: the node page's bars
         nxt = feeds[layer]
-        unit = "map" if art.meta["kinds"].get(nxt) == "map" else "node"
-        outputs = _edges(build, nxt, art.arrays[f"{nxt}.abs"][m], art.arrays[f"{nxt}.sum"][m], unit)
+        outputs = _edges(build, nxt, art.arrays[f"{nxt}.abs"][m], art.arrays[f"{nxt}.sum"][m])
+    return inputs, outputs
+
+
+def map_panel(build, layer: str, m: int) -> list[Panel]:
+    if not enabled(build):
+        return []
+    inputs, outputs = strongest(build, layer, m)
     if not inputs and not outputs:
         return []
-    data = Wiring(inputs, outputs, f"The strongest inputs into map {m}", f"What map {m} feeds most")
+    unit = units.word(build, layer)
+    data = Wiring(inputs, outputs, f"The strongest inputs into {unit} {m}", f"What {unit} {m} feeds most")
     return [Panel("connections", "Connections: the strongest weights in and out", "panels/connections.html", data,
                   colours=PATTERN)]
 
 
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], draw=lambda build, out: None,
-                  pages=lambda build: [], enabled=enabled, panels={"map": map_panel})
+                  pages=lambda build: [], enabled=enabled, panels={"map": map_panel, "node": map_panel})
 ANALYSIS = Analysis(NAME, run=run, section=__name__)

@@ -16,87 +16,41 @@ from .. import imaging
 from ..cache import Artifact, code_version
 from ..pages import urls
 from ..pages.model import Panel
-from ..pages.section import Section, in_build
+from ..pages import units
+from ..pages.section import Section
 from ..registry import Analysis
 
 NAME = "influence"
 CMAP = "RdBu_r"   # red: the map raises the class's logit, blue: it lowers it
-CHUNK = 500
-UNITS = "logit units (gradient × activation, summed over the map, mean over the class's test images)"
+UNITS = "logit units (gradient × activation, summed over the {unit}, mean over the class's test images)"
 
 
 # ---- the stage ---------------------------------------------------------------------------------
 
 def run(build) -> Artifact:
-    return build.stage(NAME, code_version(__name__), {}, lambda: _compute(build))
-
-
-def _logits(model, name: str):
-    """f(h): the class logits (the last layer before its activation) from `name`'s output."""
-    from ..model import fast_cut, taps
-
-    rest = taps.chain(model)
-    rest = rest[[lay.name for lay in rest].index(name) + 1:]
-
-    def f(h):
-        for lay in rest[:-1]:
-            h = lay(h, training=False)
-        return fast_cut.stock_preactivation(rest[-1], h)[:, 0, 0, :]
-
-    return f
-
-
-def _layer_influence(model, name: str, x: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
-    import tensorflow as tf
-
-    from ..model import taps
-
-    logits = _logits(model, name)
-
-    @tf.function
-    def step(a, y):
-        with tf.GradientTape() as tape:
-            tape.watch(a)
-            own = tf.reduce_sum(logits(a) * tf.one_hot(y, n_classes))  # each image's own class logit
-        g = tape.gradient(own, a) * a
-        per_map = tf.reduce_sum(tf.reshape(g, [tf.shape(a)[0], -1, a.shape[-1]]), axis=1)  # (n, C)
-        return tf.matmul(tf.one_hot(y, n_classes), per_map, transpose_a=True)                # (K, C)
-
-    total = 0.0
-    for begin in range(0, len(x), CHUNK):
-        xs, ys = x[begin:begin + CHUNK], y[begin:begin + CHUNK]
-        a = taps.outputs(model, [name], xs, batch_size=CHUNK)[name]
-        total = total + np.asarray(step(tf.constant(a), tf.constant(ys)), np.float64)
-    sizes = np.bincount(y, minlength=n_classes)
-    return (total / np.maximum(sizes, 1)[:, None]).astype(np.float32)
+    # Keyed on the arithmetic's code only, so rewording the panels does not redo the gradients.
+    return build.stage(NAME, code_version("generator.analyses.influence_core"), {}, lambda: _compute(build))
 
 
 def _compute(build) -> Artifact:
     from ..model import taps
+    from .influence_core import influence
 
-    model, x = build.model, build.x_test()
-    y = build.dataset.y_test.astype(np.int32)
+    model = build.model
     if taps.chain(model) is None:
         return Artifact("", {}, {"layers": []})
     names = [i.name for i in taps.map_layers(model)] + [i.name for i in taps.node_layers(model)][:-1]
-    arrays = {name: _layer_influence(model, name, x, y, build.dataset.n_classes) for name in names}
+    arrays = influence(model, names, build.x_test(), build.dataset.y_test, build.dataset.n_classes)
     return Artifact("", arrays, {"layers": names})
 
 
 # ---- pictures and panels -------------------------------------------------------------------------
 
 @dataclass
-class Bar:
-    label: str
-    value: str
-    width: float   # percent of the half-width, for the bar
-    positive: bool
-
-
-@dataclass
 class MapInfluence:
-    bars: list[Bar]
+    bars: list[units.Bar]
     reading: str
+    unit: str = "map"  # or "node"
 
 
 @dataclass
@@ -108,17 +62,12 @@ class LayerInfluence:
     scale: int
 
 
-def _art(build):
-    return build.results.get(NAME)
-
-
-def enabled(build) -> bool:
-    return _art(build) is not None and in_build(build, "layers") is not None
+RESULT = units.StageResult(NAME)
+_art, enabled = RESULT.art, RESULT.enabled
 
 
 def _has(build, layer: str) -> bool:
-    art = _art(build)
-    return art is not None and layer in art.arrays and layer in build.cfg.oip.layers
+    return RESULT.has(build, layer) and layer in units.with_pages(build)
 
 
 def _heat(layer: str) -> str:
@@ -148,15 +97,13 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     if not enabled(build) or not _has(build, layer):
         return []
     a = _art(build).arrays[layer]
-    col, top = a[:, m], _bound(a[:, m])
-    names = build.dataset.class_names
-    bars = [Bar(names[k], f"{v:+.3f}".replace("-", "−"), round(50 * abs(float(v)) / top, 1), bool(v >= 0))
-            for k, v in enumerate(col)]
+    col, names = a[:, m], build.dataset.class_names
+    bars = units.signed_bars(col, names)
     best, worst = int(np.argmax(col)), int(np.argmin(col))
-    reading = (f"Map {m} pushes most towards class {names[best]} ({col[best]:+.3f} logit units on average over its "
+    reading = (f"{units.word(build, layer).capitalize()} {m} pushes most towards class {names[best]} ({col[best]:+.3f} logit units on average over its "
                f"test images)" + (f" and most against {names[worst]} ({col[worst]:+.3f})." if col[worst] < 0 else ".")
                ).replace("-", "−")
-    return [Panel("influence", "Which classes this map pushes towards", "panels/influence.html", MapInfluence(bars, reading))]
+    return [Panel("influence", f"Which classes this {units.word(build, layer)} pushes towards", "panels/influence.html", MapInfluence(bars, reading, units.word(build, layer)))]
 
 
 def layer_panel(build, layer: str) -> list[Panel]:
@@ -165,12 +112,14 @@ def layer_panel(build, layer: str) -> list[Panel]:
     a = _art(build).arrays[layer]
     k, c = a.shape
     scale = max(1, min(12, 900 // c))
-    reading = (f"Rows: the {k} classes; columns: the {c} maps, in order. Each cell: the mean influence of the map on "
-               f"the class's own logit over that class's test images, in {UNITS}; the colour range is ±{_bound(a):.3g}.")
-    return [Panel("influence", f"Class × map influence in {layer}", "panels/influence_layer.html",
-                  LayerInfluence(_heat(layer), _bar(layer), f"{layer}: class by map influence heat map", reading, scale))]
+    unit = units.word(build, layer)
+    reading = (f"Rows: the {k} classes; columns: the {c} {unit}s, in order. Each cell: the mean influence of the {unit} on "
+               f"the class's own logit over that class's test images, in {UNITS.format(unit=unit)}; the colour range is ±{_bound(a):.3g}.")
+    return [Panel("influence", f"Class × {unit} influence in {layer}", "panels/influence_layer.html",
+                  LayerInfluence(_heat(layer), _bar(layer), f"{layer}: class by {unit} influence heat map", reading, scale))]
 
 
-SECTION = Section(NAME, depends=lambda build: [_art(build).key, list(build.cfg.oip.layers)], draw=draw,
-                  pages=lambda build: [], enabled=enabled, panels={"map": map_panel, "layer": layer_panel})
+SECTION = Section(NAME, depends=lambda build: [_art(build).key, units.with_pages(build)], draw=draw,
+                  pages=lambda build: [], enabled=enabled,
+                  panels={"map": map_panel, "layer": layer_panel, "node": map_panel, "node-layer": layer_panel})
 ANALYSIS = Analysis(NAME, run=run, section=__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analyses.image_set_stage import MASKS, cmp_key
+from .. import registry
 from . import urls
 from .image_set_data import ComparisonView, LayerComparison, LayerView, SetView, Unit, UnitRow
 
@@ -42,7 +43,7 @@ def comparison_views(build, art, sets: list[SetView], layers: list[LayerView], l
         a, b = by_name[c["a"]], by_name[c["b"]]
         views.append(ComparisonView(f"{a.title} vs {b.title}", urls.comparison(c["a_slug"], c["b_slug"]),
                                     a, b, c["threshold"], rows, key, linked, note,
-                                    build.dataset.class_names))
+                                    build.dataset.class_names, registry.panels("comparison", build, position)))
     return views
 
 

@@ -97,6 +97,7 @@ class ComparisonView:
     linked: bool
     scale_note: str
     class_names: list[str]
+    panels: list = field(default_factory=list)  # other analyses' panels (registry "comparison" hook)
 
 
 @dataclass

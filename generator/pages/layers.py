@@ -18,6 +18,7 @@ from ..analyses.centre_nodes import centre_patterns
 from .map_evidence import CentreView, Firing, TopImage
 from .model import Link, Page, Panel, chain
 from .section import Card, Section
+from . import units
 from .testimages import draw_test_images
 
 THUMB_SCALE = 3  # layer-page thumbnails: 28 px patterns shown at 84 px, pixelated
@@ -319,7 +320,7 @@ def pages(build) -> list[Page]:
                      description=f"What drives map {m} of {layer}.")
                 for m in range(a["patterns"].shape[0])]
         out += chain(maps, label=lambda p: f"map {p.data.index}")
-    _layer_tabs(out, [l for l in _arts(build)])
+    _layer_tabs(out, list(_arts(build)) + units.node_layers(build))
     return out
 
 

@@ -25,6 +25,15 @@ def map_asset(layer_name: str, index: int, what: str) -> str:
     return f"layers/{layer_slug(layer_name)}/img/map-{index:03d}-{what}"
 
 
+def node_page(layer_name: str, index: int) -> str:
+    """A node of a hidden dense layer; the layer's page is layer(layer_name), like a map layer's."""
+    return f"layers/{layer_slug(layer_name)}/node-{index:03d}.html"
+
+
+def node_asset(layer_name: str, index: int, what: str) -> str:
+    return f"layers/{layer_slug(layer_name)}/img/node-{index:03d}-{what}"
+
+
 def test_image(index: int) -> str:
     return f"img/test/{index:05d}.png"
 

@@ -28,6 +28,7 @@ ANALYSES = [
     "generator.analyses.connections",
     "generator.analyses.image_set_stage",
     "generator.analyses.confusion",
+    "generator.analyses.attributions",
     "generator.analyses.dreams",
     "generator.pages.guide",
 ]
@@ -77,5 +78,6 @@ def sections() -> list[tuple[str, Any]]:
 
 def panels(where: str, build, *args) -> list:
     """Every enabled section's panels for one page: `where` is "map-top" (beside a map's patterns),
-    "map" (end of a map page) or "layer" (a layer page); args are (layer[, map])."""
+    "map" (end of a map page) or "layer" (a layer page), args (layer[, map]); or "set-image" (an
+    image-set image's page), args (test image number,)."""
     return [p for _, s in sections() if where in s.panels and s.enabled(build) for p in s.panels[where](build, *args)]

@@ -261,7 +261,8 @@ def test_search_index_is_embedded_and_resolves(site):
 # One page of each kind (the first that exists; BROWSER_TEST_SITE may lack some kinds).
 PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "sets/index.html", "sets/*/index.html",
               "sets/*/image-*.html", "compare/*.html", "confusion.html", "dreams/index.html",
-              "dreams/carve-*.html", "dreams/layer-*.html"]  # a tiled dream page is laid out as a carved one
+              "dreams/carve-*.html", "dreams/layer-*.html",  # a tiled dream page is laid out as a carved one
+              "explain/index.html", "images/test-*.html"]
 WIDTHS = {390: {"is_mobile": True, "has_touch": True}, 1400: {}}
 # What the width test reads from a page, in one round trip: the document's width; pixel pictures outside
 # a smoothing thumbnail view that are not at a whole multiple of their own pixels; the confusion

@@ -113,6 +113,7 @@ class ImagePageData:
     layers: list[LayerView]
     class_names: list[str]
     scale_note: str
+    panels: list[Panel] = field(default_factory=list)  # other analyses' panels (registry "set-image")
 
 
 @dataclass

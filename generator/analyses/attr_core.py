@@ -15,8 +15,8 @@ import numpy as np
 CHUNK = 1024              # rows per compiled call
 SMOOTH_SAMPLES = 16       # SmoothGrad: noisy copies per image
 SMOOTH_NOISE = 0.15       # ... noise std as a share of the pixel range (Smilkov et al. suggest 10-20 %)
-IG_STEPS = 32             # integrated gradients: midpoint Riemann sum over this many steps
-OCCLUSION_PATCH, OCCLUSION_STRIDE = 4, 2
+IG_STEPS = 20             # integrated gradients: midpoint Riemann sum over this many steps
+OCCLUSION_PATCH, OCCLUSION_STRIDE = 4, 4  # non-overlapping squares: 49 on a 28×28 image
 BLUR_SIGMA = 3.0          # the blurred baseline of integrated gradients (pixels)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STEPS = 16            # a curve point after every 16th of the pixels
+STEPS = 12            # a curve point after every 12th of the pixels
 RANDOM = "random order"
 
 
@@ -51,19 +51,21 @@ def area(curve: np.ndarray) -> np.ndarray:
     return ((curve[..., :-1] + curve[..., 1:]) / 2).sum(axis=-1) / (curve.shape[-1] - 1)
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N,) Spearman rank correlation of |a| and |b| per image (average ranks for ties); NaN where
-    one of them is constant (e.g. a Grad-CAM that is zero everywhere)."""
-    ra = pd.DataFrame(np.abs(a.reshape(len(a), -1))).rank(axis=1).to_numpy()
-    rb = pd.DataFrame(np.abs(b.reshape(len(b), -1))).rank(axis=1).to_numpy()
-    ra, rb = ra - ra.mean(axis=1, keepdims=True), rb - rb.mean(axis=1, keepdims=True)
-    denom = np.sqrt((ra ** 2).sum(axis=1) * (rb ** 2).sum(axis=1))
+def spearman(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    """(N,) Spearman rank correlation of |a| and |b| per image (average ranks for ties), over the
+    pixels `where` is True (default all); NaN where one of them is constant there (e.g. a Grad-CAM
+    that is zero everywhere)."""
+    keep = np.ones(a.shape, bool) if where is None else np.asarray(where, bool)
+    ra, rb = (pd.DataFrame(np.where(keep, np.abs(v), np.nan).reshape(len(v), -1)).rank(axis=1).to_numpy()
+              for v in (a, b))
+    ra, rb = ra - np.nanmean(ra, axis=1, keepdims=True), rb - np.nanmean(rb, axis=1, keepdims=True)
+    denom = np.sqrt(np.nansum(ra ** 2, axis=1) * np.nansum(rb ** 2, axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, (ra * rb).sum(axis=1) / denom, np.nan)
+        return np.where(denom > 0, np.nansum(ra * rb, axis=1) / denom, np.nan)
 
 
 def method_table(deletion: dict[str, np.ndarray], insertion: dict[str, np.ndarray],
-                 similarity: dict[str, np.ndarray]) -> pd.DataFrame:
+                 similarity: dict[str, np.ndarray], on_digit: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """One row per method (and the random order) over the images given: mean areas, their difference
     (insertion − deletion: larger = more faithful), on how many images the method is the most
     faithful, and the median rank correlation with the randomized network's attribution."""
@@ -75,4 +77,7 @@ def method_table(deletion: dict[str, np.ndarray], insertion: dict[str, np.ndarra
                           "score": (i - d).mean(axis=0), "best_on": best,
                           "spearman": [float(np.nanmedian(similarity[m])) if m in similarity and
                                        np.isfinite(similarity[m]).any() else np.nan for m in names]})
+    on_digit = on_digit or {}
+    table["spearman_digit"] = [float(np.nanmedian(on_digit[m])) if m in on_digit and np.isfinite(on_digit[m]).any()
+                               else np.nan for m in names]
     return table.sort_values("score", ascending=False).reset_index(drop=True)

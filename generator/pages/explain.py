@@ -101,7 +101,8 @@ def _table(art, k: slice | int):
     a, methods = art.arrays, art.meta["methods"] + [faith.RANDOM]
     pick = (lambda v: v[k:k + 1]) if isinstance(k, int) else (lambda v: v[k])
     return faith.method_table({m: pick(a[f"del/{m}"]) for m in methods}, {m: pick(a[f"ins/{m}"]) for m in methods},
-                              {m: pick(a[f"spearman/{m}"]) for m in art.meta["methods"]})
+                              {m: pick(a[f"spearman/{m}"]) for m in art.meta["methods"]},
+                              {m: pick(a[f"spearman_digit/{m}"]) for m in art.meta["methods"]})
 
 
 def explanation(build, index: int) -> Explanation:

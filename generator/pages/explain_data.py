@@ -33,6 +33,7 @@ class MethodRow:
     verdict: str
     best: bool = False
     best_on: str = ""
+    spearman_digit: str = ""  # the same correlation over the digit's own (non-black) pixels only
 
 
 @dataclass
@@ -114,11 +115,25 @@ def sanity_verdict(rho: float) -> str:
     return f"passes the randomization check (ρ = {rho:.2f} ≤ {SANITY_PASS}: random weights give another picture)"
 
 
+def _rho(value: float) -> str:
+    return f"{value:.2f}" if np.isfinite(value) else "n/a"
+
+
+def digit_note(rho: float, rho_digit: float) -> str:
+    """Whether a high correlation comes from the black background alone (zero for both networks)."""
+    if not (np.isfinite(rho) and np.isfinite(rho_digit)) or rho < SANITY_FAIL:
+        return ""
+    if rho_digit < SANITY_FAIL:
+        return (f" — but over the digit's own pixels only ρ = {rho_digit:.2f}: the likeness comes mostly from the "
+                "black background, where both networks' attribution is zero")
+    return f"; over the digit's own pixels too (ρ = {rho_digit:.2f})"
+
+
 def faith_verdict(score: float, random_score: float, best: bool) -> str:
     if score <= random_score:
         return (f"weak for this model: insertion − deletion {score:+.3f}, no better than a random order of the "
                 f"pixels ({random_score:+.3f})")
-    return ("the most faithful here" if best else "more faithful than a random order") + \
+    return ("the most faithful" if best else "more faithful than a random order") + \
         f" (insertion − deletion {score:+.3f} against {random_score:+.3f} for a random order)"
 
 
@@ -132,10 +147,12 @@ def method_rows(table) -> list[MethodRow]:
         if r.method == RANDOM:
             verdict, rho = "the reference: pixels removed in a random order", "—"
         else:
-            verdict = faith_verdict(r.score, random_score, i == top) + "; " + sanity_verdict(r.spearman)
+            verdict = (faith_verdict(r.score, random_score, i == top) + "; " + sanity_verdict(r.spearman)
+                       + digit_note(r.spearman, r.spearman_digit))
             rho = f"{r.spearman:.2f}" if np.isfinite(r.spearman) else "n/a"
         rows.append(MethodRow(r.method, f"{r.deletion:.3f}", f"{r.insertion:.3f}", f"{r.score:+.3f}", rho,
-                              verdict, i == top, str(int(r.best_on)) if r.method != RANDOM else "—"))
+                              verdict, i == top, str(int(r.best_on)) if r.method != RANDOM else "—",
+                              _rho(r.spearman_digit) if r.method != RANDOM else "—"))
     return rows
 
 

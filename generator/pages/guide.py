@@ -189,6 +189,7 @@ def _explain_topic(build) -> Topic | None:
     explained = in_build(build, "explanations")
     if explained is None:
         return None
+    steps = build.results[explained.NAME].meta["settings"]["steps"]
     return Topic("explanations", "Attributions and how faithful they are", [
         "An attribution says, for one image, how much each pixel did for the predicted class's score (its logit, "
         "the output before the softmax). The gradient is how the score changes when a pixel changes a little; "
@@ -198,8 +199,8 @@ def _explain_topic(build) -> Topic | None:
         "how much the score drops; Grad-CAM weights the maps of the last convolutional layer by their mean "
         "gradient and enlarges the result. For a mistake the contrast logit(true) − logit(predicted) shows which "
         "pixels spoke for the right class (red) and which for the wrong one (blue).",
-        "Whether to believe a method is measured, not assumed. Deletion: the pixels are set to black one "
-        "sixteenth at a time in the order the method ranks them, most positive first, and the class "
+        "Whether to believe a method is measured, not assumed. Deletion: the pixels are set to black, "
+        f"1/{steps} of them at a time, in the order the method ranks them, most positive first, and the class "
         "probability recorded; a faithful method makes it fall fast (small area under the curve). Insertion: "
         "the pixels are put back onto a black image in the same order; faithful makes it rise fast (large "
         "area). A random order is the reference. The randomization check recomputes every method with the "

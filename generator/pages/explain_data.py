@@ -125,7 +125,7 @@ def digit_note(rho: float, rho_digit: float) -> str:
         return ""
     if rho_digit < SANITY_FAIL:
         return (f" — but over the digit's own pixels only ρ = {rho_digit:.2f}: the likeness comes mostly from the "
-                "black background, where both networks' attribution is zero")
+                "background around the digit, not from the digit's own pixels")
     return f"; over the digit's own pixels too (ρ = {rho_digit:.2f})"
 
 

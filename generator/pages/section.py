@@ -37,8 +37,7 @@ class Section:
     enabled: Callable[[Any], bool] = lambda build: True
     # (tab label, url) in the header, or a function of the build giving it
     nav: tuple[str, str] | Callable[[Any], tuple[str, str]] | None = None
-    # Panels for other sections' pages: {"map-top" | "map" | "layer": f(build, layer[, map]) -> [Panel],
-    # "set-image": f(build, test image number) -> [Panel]}
+    # Panels for other sections' pages: {"map-top" | "map" | "layer": f(build, layer[, map]) -> [Panel]}
     panels: dict[str, Callable[..., list]] = field(default_factory=dict)
 
     def nav_entry(self, build) -> tuple[str, str, str] | None:

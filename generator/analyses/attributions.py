@@ -8,7 +8,8 @@ gradients completeness gap, and the maps of each map layer that fire most for th
 
 Arrays (N images, in the order `indices`): attr/<method>, rand/<method> (N, H, W); contrast (N, H, W)
 (zero for a correctly classified image); del/<method>, ins/<method> (N, STEPS+1), also for the random
-order; spearman/<method> (N,) over all pixels, spearman_digit/<method> over the digit's (non-black) ones; ig_sum, ig_gap (N,); top/<layer> and topval/<layer> (N, TOP).
+order; spearman/<method> (N,) over all pixels, spearman_digit/<method> over the digit's
+(non-black) ones; ig_sum, ig_gap (N,); top/<layer> and topval/<layer> (N, TOP).
 """
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def draw(build, out: Path) -> None:
             imaging.save_png(out / _asset(index, "random " + m), overlay(digit, a[f"rand/{m}"][k]))
         if a["wrong"][k]:
             imaging.save_png(out / _asset(index, "contrast"), overlay(digit, a["contrast"][k]))
-    imaging.colorbar(out / COLORBAR, CMAP, -1, 1, "share of the method's largest |attribution| on the image")
+    imaging.colorbar(out / COLORBAR, CMAP, -1, 1, "share of the method's largest |value|")
 
 
 # ---- page data -----------------------------------------------------------------------------------
@@ -187,10 +187,16 @@ def pages(build) -> list[Page]:
     result = [Page(SUMMARY, "explain_index.html", "Explanations", [home], data, section=NAME,
                    description="Which pixels made the network decide, and which attribution method to believe.")]
     image_pages = [Page(t.page, "explain_image.html", f"Test image #{t.index}", [home, top],
-                        ImagePage(explanation(build, t.index)), section=NAME,
+                        ImagePage(_own(explanation(build, t.index))), section=NAME,
                         description=f"Test image #{t.index}, a {t.true} taken for a {t.predicted}: why.")
                    for t in data.tiles]
     return result + chain(image_pages, label=lambda p: f"#{p.data.data.index}")
+
+
+def _own(e: Explanation) -> Explanation:
+    """On the image's own page it needs no link to itself."""
+    e.page = None
+    return e
 
 
 def page_of(build, index: int) -> str | None:
@@ -212,7 +218,8 @@ def cards(build) -> list[Card]:
     if fails:
         lines.append("Fail the randomization check: " + ", ".join(fails))
     return [Card("Explanations", SUMMARY, lines,
-                 [(t.image, f"test image {t.index}, a {t.true} taken for a {t.predicted}", t.page) for t in data.tiles[:12]])]
+                 [(t.image, f"test image {t.index}, a {t.true} taken for a {t.predicted}", t.page)
+                  for t in data.tiles[:12]])]
 
 
 def depends(build):

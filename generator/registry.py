@@ -30,6 +30,7 @@ ANALYSES = [
     "generator.analyses.image_set_stage",
     "generator.analyses.separation",
     "generator.analyses.confusion",
+    "generator.analyses.attributions",
     "generator.analyses.dreams",
     "generator.pages.guide",
 ]
@@ -81,5 +82,6 @@ def panels(where: str, build, *args) -> list:
     """Every enabled section's panels for one page: `where` is "map-top" (beside a map's patterns),
     "map" (end of a map page) or "layer" (a layer page), args (layer[, map]); "node" (a dense node's
     page) or "node-layer" (a dense layer's page), args (layer[, node]); "comparison" (a comparison
-    page), args (its position in the config's comparisons,)."""
+    page), args (its position in the config's comparisons,); "set-image" (an image-set image's page),
+    args (test image number,)."""
     return [p for _, s in sections() if where in s.panels and s.enabled(build) for p in s.panels[where](build, *args)]

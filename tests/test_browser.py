@@ -263,7 +263,7 @@ PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "layer
               "layers/*/node-*.html", "sets/index.html", "sets/*/index.html",
               "sets/*/image-*.html", "compare/*.html", "confusion.html", "dreams/index.html",
               "dreams/carve-*.html", "dreams/layer-*.html",  # a tiled dream page is laid out as a carved one
-              "guide.html"]
+              "guide.html", "explain/index.html", "images/test-*.html"]
 WIDTHS = {390: {"is_mobile": True, "has_touch": True}, 1400: {}}
 # What the width test reads from a page, in one round trip: the document's width; pixel pictures outside
 # a smoothing thumbnail view that are not at a whole multiple of their own pixels; the confusion

@@ -10,7 +10,7 @@ from .. import imaging
 from ..analyses import confusion
 from . import urls
 from .model import Link, Page
-from .section import Card, Section
+from .section import Card, Section, in_build
 from .testimages import draw_test_images
 
 HEATMAP_COUNTS = "img/confusion/counts.png"
@@ -25,6 +25,7 @@ class Mistake:
     predicted: str
     confidence: float
     true_prob: float
+    page: str | None = None  # its explanation page, when the build has one
 
 
 @dataclass
@@ -76,8 +77,10 @@ def draw(build, out: Path) -> None:
 def _mistake(build, probs, index: int) -> Mistake:
     names, y = build.dataset.class_names, build.dataset.y_test
     pred = int(probs[index].argmax())
+    page = _link(build, int(index))
     return Mistake(int(index), urls.test_image(int(index)), names[int(y[index])], names[pred],
-                   float(probs[index, pred]), float(probs[index, int(y[index])]))
+                   float(probs[index, pred]), float(probs[index, int(y[index])]),
+                   page if page != urls.CONFUSION else None)
 
 
 def page_data(build) -> ConfusionData:
@@ -108,8 +111,14 @@ def cards(build) -> list[Card]:
     mixups = ", ".join(f"{names[r.a]}↔{names[r.b]} ({r.total})" for r in pairs.itertuples())
     return [Card("Confusion", urls.CONFUSION,
                 [f"{len(wrong)} of {int(matrix.sum()):,} test images misclassified", f"Most confused: {mixups}"],
-                [(urls.test_image(int(i)), f"misclassified test image {int(i)}", urls.CONFUSION)
+                [(urls.test_image(int(i)), f"misclassified test image {int(i)}", _link(build, int(i)))
                  for i in wrong[:12]])]
+
+
+def _link(build, index: int) -> str:
+    """A mistake's explanation page when the build has one, else the confusion page."""
+    explained = in_build(build, "explanations")
+    return (explained.page_of(build, index) if explained else None) or urls.CONFUSION
 
 
 SECTION = Section("confusion", depends, draw, pages, cards, nav=("Confusion", urls.CONFUSION))

@@ -206,9 +206,37 @@ def _dream_topic() -> Topic:
     ])
 
 
+def _explain_topic(build) -> Topic | None:
+    explained = in_build(build, "explanations")
+    if explained is None:
+        return None
+    steps = build.results[explained.NAME].meta["settings"]["steps"]
+    return Topic("explanations", "Attributions and how faithful they are", [
+        "An attribution says, for one image, how much each pixel did for the predicted class's score (its logit, "
+        "the output before the softmax). The gradient is how the score changes when a pixel changes a little; "
+        "SmoothGrad averages it over noisy copies of the image; integrated gradients add up the gradient along "
+        "the straight path from a baseline image (all black, or the image blurred) to the image, so the pixels' "
+        "values sum to the score's difference between the two; occlusion blacks out small squares and records "
+        "how much the score drops; Grad-CAM weights the maps of the last convolutional layer by their mean "
+        "gradient and enlarges the result. For a mistake the contrast logit(true) − logit(predicted) shows which "
+        "pixels spoke for the right class (red) and which for the wrong one (blue).",
+        "Whether to believe a method is measured, not assumed. Deletion: the pixels are set to black, "
+        f"1/{steps} of them at a time, in the order the method ranks them, most positive first, and the class "
+        "probability recorded; a faithful method makes it fall fast (small area under the curve). Insertion: "
+        "the pixels are put back onto a black image in the same order; faithful makes it rise fast (large "
+        "area). A random order is the reference. The randomization check recomputes every method with the "
+        "network's weights replaced by noise: a method whose picture barely changes (high rank correlation) "
+        "shows the digit, not what the network learned.",
+    ], [Figure(explained.COLORBAR, "the blue–white–red colour scale of the attribution overlays",
+               "Overlays: each method's map divided by its largest |value| on the image; red raises the score, "
+               "blue lowers it.", explained.SUMMARY)])
+
+
 def page_data(build) -> GuideData:
     topics = [_oip_topic(build), _ratio_topic(build), _status_topic(), _heat_topic(), _receptive_topic(),
-              _node_topic(), _grid_topic(build), _kernel_topic(), _ablation_topic(), _dream_topic(), _colour_topic()]
+              _node_topic(), _grid_topic(build), _kernel_topic(), _ablation_topic(), _dream_topic(), _colour_topic(),
+              _explain_topic(build)]
+    topics = [t for t in topics if t is not None]
     return GuideData(topics)
 
 

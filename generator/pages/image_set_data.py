@@ -117,6 +117,7 @@ class ImagePageData:
     class_names: list[str]
     scale_note: str
     input_colours: ColourKey = INPUT  # the colour view's scale
+    panels: list[Panel] = field(default_factory=list)  # other analyses' panels (registry "set-image")
 
 
 @dataclass

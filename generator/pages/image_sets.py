@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import imaging
+from .. import imaging, registry
 from ..analyses.activations import grid_layout, layer_scales, layer_stats, merge_activations
 from ..analyses.image_set_stage import MASKS, NAME, cmp_key, set_key
 from . import urls
@@ -310,7 +310,8 @@ def pages(build) -> list[Page]:
     for s in sets:
         image_pages = [Page(im.url, "set_image.html", f"Test image #{im.index}",
                             [home, index, Link(s.title, s.url)],
-                            ImagePageData(s, im, im.position - 1, layers, names, note), section="sets",
+                            ImagePageData(s, im, im.position - 1, layers, names, note,
+                                          registry.panels("set-image", build, im.index)), section="sets",
                             description=f"Test image #{im.index} ({s.title}): input, predictions and "
                                         f"every layer's activations.")
                        for im in s.images]

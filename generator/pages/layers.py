@@ -13,6 +13,7 @@ from ..data.dataset import unstandardize
 from . import svg, urls
 from . import map_evidence, map_index
 from ..analyses.centre_nodes import centre_patterns
+from ..analyses.shown_patterns import shown_pattern
 from .map_evidence import CentreView, Firing, TopImage
 from .model import Link, Page, Panel, chain
 from .section import Card, Section
@@ -101,7 +102,7 @@ def enabled(build) -> bool:
 
 
 def depends(build):
-    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-"))]
+    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-", "shown-"))]
     return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + centres
             + [build.dataset.mean, build.dataset.std])
 
@@ -159,7 +160,9 @@ def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
     for s, pattern in enumerate(patterns):
         imaging.save_array_png(out / _asset(layer, m, f"s{s}.png"), pattern, "viridis")
         imaging.save_array_png(out / _asset(layer, m, f"s{s}c.png"), imaging.contrast(pattern), "gray", 0, 1)
-    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), patterns[best], "viridis")
+    shown = shown_pattern(build, layer, m)  # the strongest pattern, or a non-flat one when that is flat
+    thumb = patterns[best] if shown is None else _pixels(build, shown)
+    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), thumb, "viridis")
     frames = [imaging.contrast(f) for row in _pixels(build, a["snapshots"][m]) for f in row]
     imaging.save_array_png(out / _asset(layer, m, "evolution.png"),
                            imaging.tile(frames, cols=a["snapshots"].shape[2]), "gray", 0, 1)

@@ -28,7 +28,7 @@ from .oip_results import stage_name as oip_stage
 NAME = "diversity"
 MEMBERS = 3
 WEIGHT = 1.0  # measured on the default model, see the README ("Diversity")
-STEPS = 128
+STEPS = 64  # measured on Conv2D_3: 48 steps keep the members as distinct (Gram 0.05) at 36 % of the strongest, 128 reach 58 % at 3-6x the cost
 
 
 def stage_name(layer: str) -> str:

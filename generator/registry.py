@@ -19,6 +19,8 @@ from typing import Any, Callable
 ANALYSES = [
     "generator.analyses.oip_stage",
     "generator.analyses.firing",
+    "generator.analyses.shown_patterns",
+    "generator.analyses.diversity",
     "generator.analyses.centre_nodes",
     "generator.analyses.trust",
     "generator.analyses.nodes",

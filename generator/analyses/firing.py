@@ -28,25 +28,10 @@ def stage_name(layer: str) -> str:
 def run(build) -> dict[str, Artifact]:
     cfg = build.cfg.oip
     version = code_version(__name__)
-    out = {layer: build.stage(stage_name(layer), version,
-                              [cfg.top_images, layer, build.results[oip_stage_name(layer)].key],
-                              lambda layer=layer: _compute(build, layer))
-           for layer in cfg.layers}
-    _log_flat(build, out)
-    return out
-
-
-def _log_flat(build, arts: dict) -> None:
-    """Print, on every build, how many maps the test images fire have a flat best pattern."""
-    from .map_truth import FLAT_SHARE, flat_best, map_status
-
-    n = len(build.dataset.x_test)
-    for layer, art in arts.items():
-        oip = build.results[oip_stage_name(layer)].arrays
-        fired = np.isin(map_status(art.arrays["fire_mean"], n, oip["final"], oip["failed"]), ("live", "rare"))
-        flat = flat_best(oip, build.pixel_range())
-        build.log(f"[firing] {layer}: {int((flat & fired).sum())} of the {int(fired.sum())} maps the test images "
-                  f"fire have a flat best pattern (>= {FLAT_SHARE:.0%} of its pixels at the bounds)")
+    return {layer: build.stage(stage_name(layer), version,
+                               [cfg.top_images, layer, build.results[oip_stage_name(layer)].key],
+                               lambda layer=layer: _compute(build, layer))
+            for layer in cfg.layers}
 
 
 def _compute(build, layer: str) -> Artifact:

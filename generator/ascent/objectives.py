@@ -153,6 +153,32 @@ class Preactivation(MapMean):
         return act, tf.reduce_sum(z_map * prepared["spatial"], axis=[1, 2])
 
 
+class Contrast(MapMean):
+    """Per row: the map's weighted mean on the image plus `k` times how much more that is than on a
+    uniform image of the same mean pixel value. Under a box constraint a map whose filter sums to
+    a positive number climbs its plain mean towards a flat white square; the second term is 0 for
+    every uniform image, so only structure (edges, strokes) can raise it. A silent map climbs its
+    best position's pre-activation until it wakes, as MapMean does."""
+
+    def __init__(self, layer: str, maps, spatial, k: float = 3.0):
+        super().__init__(layer, maps, spatial)
+        self.k = float(k)
+
+    def signature(self) -> tuple:
+        return ("Contrast", self.k) + self.layers()
+
+    def values(self, view, prepared):
+        import tensorflow as tf
+
+        z_map, act = self._maps(view, prepared)
+        flat = tf.ones_like(view.x) * tf.reduce_mean(view.x, axis=[1, 2, 3], keepdims=True)
+        _, flat_map = view.of(flat).row_map(self.layer, prepared["weights"])
+        value = act + self.k * (act - tf.reduce_sum(flat_map * prepared["spatial"], axis=[1, 2]))
+        if not view.relu(self.layer):
+            return value, value
+        return value, tf.where(act > 0, value, tf.reduce_max(z_map, axis=[1, 2]))
+
+
 def spatial_weights(n_rows: int, side: tuple, nodes: Optional[np.ndarray] = None) -> np.ndarray:
     """(n_rows, H, W): the map mean's uniform weights, or a one at each row's node (i, j)."""
     height, width = side

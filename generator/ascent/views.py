@@ -30,6 +30,10 @@ class FastView:
     def __init__(self, tap: FastTap, x):
         self.tap, self.x, self._inputs = tap, x, {}
 
+    def of(self, x) -> "FastView":
+        """A view of other images (e.g. a uniform copy of each row) through the same tap."""
+        return FastView(self.tap, x)
+
     def _below(self, layer: str):
         if layer not in self._inputs:
             self._inputs[layer] = self.tap.cut(layer).below(self.x)

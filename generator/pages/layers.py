@@ -15,6 +15,7 @@ from . import map_evidence, map_index
 from .colour_keys import HEAT, PATTERN, ColourKey
 from .map_charts import MapCharts, map_charts
 from ..analyses.centre_nodes import centre_patterns
+from ..analyses.shown_patterns import shown_pattern
 from .map_evidence import CentreView, Firing, TopImage
 from .model import Link, Page, Panel, chain
 from .section import Card, Section
@@ -107,7 +108,7 @@ def enabled(build) -> bool:
 
 
 def depends(build):
-    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-"))]
+    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-", "shown-"))]
     return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + centres
             + [build.dataset.mean, build.dataset.std])
 
@@ -172,8 +173,9 @@ def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
     for s, pattern in enumerate(patterns):
         imaging.save_array_png(out / _asset(layer, m, f"s{s}.png"), pattern, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax)
         imaging.save_array_png(out / _asset(layer, m, f"s{s}c.png"), imaging.contrast(pattern), "gray", 0, 1)
-    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), patterns[best], PATTERN.cmap, PATTERN.vmin,
-                           PATTERN.vmax)
+    shown = shown_pattern(build, layer, m)  # the strongest pattern, or a non-flat one when that is flat
+    thumb = patterns[best] if shown is None else _pixels(build, shown)
+    imaging.save_array_png(out / _asset(layer, m, "thumb.png"), thumb, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax)
     frames = [imaging.contrast(f) for row in _pixels(build, a["snapshots"][m]) for f in row]
     imaging.save_array_png(out / _asset(layer, m, "evolution.png"),
                            imaging.tile(frames, cols=a["snapshots"].shape[2]), "gray", 0, 1)

@@ -1,0 +1,179 @@
+"""Stage and panel: the pattern a map page shows, never a flat square.
+
+The OIP stage keeps, per map, its strongest pattern: the one the ratio is measured with. For a map
+whose filter sums to a positive number that pattern is often flat (most pixels at the pixel
+bounds): maximizing a map's mean under a box constraint drives it to a uniform bright image. For
+exactly those maps this stage climbs a contrast objective from the same starts (the map's mean
+plus 3x its excess over a uniform image of the same mean value, objectives.Contrast, which only
+structure can raise) and shows the strongest pattern that is not flat, among the OIP's starts and
+these. The page says which pattern is which; the ratio stays the strongest pattern's. The choice
+was measured on the default model (README, "Patterns that are never flat").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import imaging
+from ..cache import Artifact, code_version
+from ..config import as_dict
+from ..pages import urls
+from ..pages.colour_keys import PATTERN
+from ..pages.model import Panel
+from ..pages.section import Section
+from ..registry import Analysis
+from . import layer_panels
+from .firing import stage_name as firing_stage
+from .map_truth import FLAT_SHARE, bound_share, fires_on, map_status
+from .oip_results import best_start
+from .oip_results import stage_name as oip_stage
+
+NAME = "shown"
+CONTRAST_K = 3.0  # measured: 1 left one flat map of 12 without a non-flat start, 3 none (README)
+
+
+def stage_name(layer: str) -> str:
+    return f"{NAME}-{layer.lower()}"
+
+
+def run(build) -> dict[str, Artifact]:
+    version = code_version(__name__)
+    settings = {k: v for k, v in as_dict(build.cfg.oip).items() if k != "layers"}
+    out = {layer: build.stage(stage_name(layer), version, [settings, build.cfg.seed, build.results[oip_stage(layer)].key],
+                              lambda layer=layer: _compute(build, layer))
+           for layer in build.cfg.oip.layers}
+    build.log(flat_line(build, out))
+    return out
+
+
+def _compute(build, layer: str) -> Artifact:
+    oip = build.results[oip_stage(layer)].arrays
+    pr = build.pixel_range()
+    best = best_start(oip["final"], oip["failed"])
+    strongest = oip["patterns"][np.arange(len(best)), best]
+    flat = bound_share(strongest, pr) >= FLAT_SHARE
+    shown, contrast = strongest.copy(), np.zeros(len(best), bool)
+    maps = np.flatnonzero(flat)
+    if len(maps):
+        candidates = np.concatenate([oip["patterns"][maps], contrast_patterns(build, layer, maps)], axis=1)
+        means = own_means(build.model, layer, maps, candidates)
+        shares = bound_share(candidates.reshape((-1,) + candidates.shape[2:]), pr).reshape(means.shape)
+        ok = shares < FLAT_SHARE
+        pick = np.where(ok, means, -np.inf).argmax(axis=1)
+        found = ok.any(axis=1)
+        shown[maps[found]] = candidates[np.flatnonzero(found), pick[found]]
+        contrast[maps[found]] = True
+    mean = own_means(build.model, layer, np.arange(len(best)), shown[:, None])[:, 0]
+    return Artifact("", {"patterns": shown, "contrast": contrast, "mean": mean,
+                         "share": bound_share(shown, pr), "strongest_share": bound_share(strongest, pr)},
+                    {"layer": layer})
+
+
+def contrast_patterns(build, layer: str, maps: np.ndarray) -> np.ndarray:
+    """(len(maps), S, H, W[, C]): the contrast objective's pattern from each of the OIP's starts."""
+    from ..ascent import objectives, render, transforms
+    from ..ascent.param import noise_starts
+    from ..model import taps
+
+    cfg, model = build.cfg.oip, build.model
+    shape = taps.input_shape(model)
+    n_starts = len(cfg.noise_scales)
+    starts = noise_starts(cfg.noise_scales, maps, build.cfg.seed, build.pixel_range(),
+                          shape[0] if shape[0] == shape[1] and shape[2] == 1 else shape)
+    rows = np.repeat(maps, n_starts)
+    side = taps.layer(model, layer).side
+    objective = objectives.Contrast(layer, rows, objectives.spatial_weights(len(rows), side), CONTRAST_K)
+    res = render.render(model, objective, starts, cfg.steps, cfg.step_size, build.cfg.seed,
+                        transforms.from_config(cfg, build.pixel_range()))
+    images = res["images"][..., 0] if shape[-1] == 1 else res["images"]
+    return images.reshape((len(maps), n_starts) + images.shape[1:])
+
+
+def own_means(model, layer: str, maps: np.ndarray, patterns: np.ndarray) -> np.ndarray:
+    """(len(maps), K): map maps[i]'s mean activation on each of its K patterns (no jitter)."""
+    from ..model import taps
+
+    k = patterns.shape[1]
+    x = patterns.reshape((-1,) + patterns.shape[2:]).astype(np.float32)
+    x = x[..., None] if x.ndim == 3 else x
+    act = taps.outputs(model, [layer], x)[layer].mean(axis=(1, 2))  # (len * K, channels)
+    return act[np.arange(len(x)), np.repeat(maps, k)].reshape(len(maps), k)
+
+
+def flat_line(build, arts: dict) -> str:
+    """The build's one line: flat shown and strongest patterns among the maps test images fire."""
+    n = len(build.dataset.x_test)
+    fired = shown = strongest = 0
+    for layer, art in arts.items():
+        oip = build.results[oip_stage(layer)].arrays
+        status = map_status(build.results[firing_stage(layer)].arrays["fire_mean"], n, oip["final"], oip["failed"])
+        on = np.array([fires_on(s) for s in status], bool)
+        fired += int(on.sum())
+        shown += int((on & (art.arrays["share"] >= FLAT_SHARE)).sum())
+        strongest += int((on & (art.arrays["strongest_share"] >= FLAT_SHARE)).sum())
+    return (f"[shown] flat best patterns (>= {FLAT_SHARE:.0%} of the pixels at the bounds) among the {fired} maps "
+            f"the test images fire: {shown} shown ({strongest} strongest patterns are flat; each is kept for the "
+            f"ratio and a contrast pattern is shown instead)")
+
+
+# ---- the map-page panel ------------------------------------------------------------------------
+
+@dataclass
+class ShownView:
+    plain: str
+    contrast: str
+    alt: str
+    words: str
+
+
+def _asset(layer: str, m: int, what: str) -> str:
+    return urls.map_asset(layer, m, what)
+
+
+def _arrays(build, layer: str):
+    return layer_panels.arrays(build, stage_name, layer)
+
+
+def draw(build, out: Path) -> None:
+    from ..data.dataset import unstandardize
+
+    for layer in build.cfg.oip.layers:
+        a = _arrays(build, layer)
+        for m in np.flatnonzero(a["contrast"]):
+            pattern = unstandardize(a["patterns"][m], build.mean, build.std)
+            imaging.save_array_png(out / _asset(layer, m, "shown.png"), pattern, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax)
+            imaging.save_array_png(out / _asset(layer, m, "shownc.png"), imaging.contrast(pattern), "gray", 0, 1)
+
+
+def words(a: dict, m: int, best_test: float) -> str:
+    """Which pattern is which, with the numbers."""
+    ratio = f"; against the best test image's mean {best_test:.4g} that is {a['mean'][m] / best_test:.2f}" if best_test > 0 else ""
+    return (f"The strongest pattern above is flat: {a['strongest_share'][m]:.0%} of its pixels sit at the pixel "
+            f"bounds (a filter answering most to a uniform image). It is kept for this page's ratio. Shown here, and "
+            f"as the map's thumbnail: the strongest pattern that is not flat ({a['share'][m]:.0%} at the bounds), "
+            f"found by climbing the map's mean plus {CONTRAST_K:g}× its excess over a uniform image of the same mean "
+            f"brightness, which only structure can raise. Its mean activation over the map is {a['mean'][m]:.4g}{ratio}.")
+
+
+def map_panel(build, layer: str, m: int) -> list[Panel]:
+    a = _arrays(build, layer)
+    if a is None or not a["contrast"][m]:
+        return []
+    best_test = float(build.results[oip_stage(layer)].arrays["stat_best_test"][m])
+    view = ShownView(_asset(layer, m, "shown.png"), _asset(layer, m, "shownc.png"),
+                     f"{layer} map {m}: the strongest pattern that is not flat", words(a, m, best_test))
+    return [Panel("shown", "The pattern shown: not flat", "panels/shown.html", view, colours=PATTERN)]
+
+
+def shown_pattern(build, layer: str, m: int):
+    """The pattern a map is shown by (its thumbnail), or None without this stage."""
+    a = _arrays(build, layer)
+    return None if a is None else a["patterns"][m]
+
+
+SECTION = Section(NAME, depends=lambda build: layer_panels.depends(build, stage_name), draw=draw,
+                  pages=lambda build: [], enabled=layer_panels.enabled,
+                  panels={"map-top": map_panel})
+ANALYSIS = Analysis(NAME, run=run, section=__name__)

@@ -121,6 +121,17 @@ def test_a_template_matches_its_own_patch_perfectly():
     assert np.allclose(np.diag(scores), 1.0, atol=1e-4)
 
 
+def test_a_field_larger_than_the_image_still_matches_its_own_patch():
+    """A deep layer of a small image (a ResNet's last stage): the central field runs past the far edge."""
+    from generator.analyses import trust
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 8, 8, 1)).astype(np.float32)
+    scores = trust.match_scores(x, x[:, :, :, 0], (1, 1), (12, 4, -2), -0.4)
+    assert scores.shape == (3, 3)
+    assert np.allclose(np.diag(scores), 1.0, atol=1e-4) and (scores <= 1 + 1e-4).all()
+
+
 def test_every_map_says_how_far_to_trust_it(quick_site):
     for page in sorted((quick_site / "layers").glob("*/map-*.html")):
         assert "How far to trust the picture" in _text(page), page

@@ -73,9 +73,13 @@ def match_scores(x: np.ndarray, patterns: np.ndarray, position, rf, background: 
 
     size, jump, start = (int(v) for v in rf)
     pad = max(-start, 0)
-    if pad:  # 'same' padding: positions at the border see beyond the image
-        x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=background)
-        patterns = np.pad(patterns, ((0, 0), (pad, pad), (pad, pad)), constant_values=background)
+    # A deep layer's field can reach past the far edge too (it may be larger than the image): pad that
+    # side until the central crop is whole, so template and patch windows have the same size.
+    top, left = (int(p) * jump + max(start, 0) for p in position)
+    far = max(0, top + size - x.shape[1] - 2 * pad, left + size - x.shape[2] - 2 * pad)
+    if pad or far:  # 'same' padding: positions at the border see beyond the image
+        x = np.pad(x, ((0, 0), (pad, pad + far), (pad, pad + far), (0, 0)), constant_values=background)
+        patterns = np.pad(patterns, ((0, 0), (pad, pad + far), (pad, pad + far)), constant_values=background)
     t = tf.constant(_templates(patterns, position, rf))
     ones = tf.ones((size, size, 1, 1))
     out = []

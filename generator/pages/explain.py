@@ -131,9 +131,11 @@ def explanation(build, index: int) -> Explanation:
                   "them are in the table (deletion: lower is more faithful; insertion: higher).")
     return Explanation(index, _asset(index, "digit"), names[true], names[pred], float(a["probs"][k, pred]),
                        float(a["probs"][k, true]), bool(a["wrong"][k]),
-                       svg.bar_chart(a["probs"][k], names, highlight=pred), overlays, contrast, randomized,
-                       COLORBAR, scale_note(), rows, svg.line_chart(series, best),
-                       svg.line_chart({m: a[f"ins/{m}"][k] for m in series}, best), curve_note,
+                       svg.bar_chart(a["probs"][k], names, "class", "probability", highlight=pred), overlays, contrast,
+                       randomized, COLORBAR, scale_note(), rows,
+                       svg.line_chart(series, "pixels removed (step)", f"probability of {names[pred]}", highlight=best),
+                       svg.line_chart({m: a[f"ins/{m}"][k] for m in series}, "pixels put back (step)",
+                                      f"probability of {names[pred]}", highlight=best), curve_note,
                        reading(rows, table), ig_note, _tops(build, art, k), SUMMARY,
                        image_page(index) if a["wrong"][k] else None)
 

@@ -310,7 +310,7 @@ def pages(build) -> list[Page]:
     for s in sets:
         image_pages = [Page(im.url, "set_image.html", f"Test image #{im.index}",
                             [home, index, Link(s.title, s.url)],
-                            ImagePageData(s, im, im.position - 1, layers, names, note,
+                            ImagePageData(s, im, im.position - 1, layers, names, note, panels=
                                           registry.panels("set-image", build, im.index)), section="sets",
                             description=f"Test image #{im.index} ({s.title}): input, predictions and "
                                         f"every layer's activations.")

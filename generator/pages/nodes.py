@@ -177,7 +177,8 @@ def node_data(build, layer: str, i: int, status: str) -> NodeData:
     profile = a["class_means"][i]
     bars, to, words = _weights(build, layer, a, i)
     return NodeData(layer, i, status, f"{status.capitalize()}: {MEANING[status]}.", firing, starts, examples, note,
-                    svg.bar_chart(profile, list(build.dataset.class_names), int(np.argmax(profile))),
+                    svg.bar_chart(profile, list(build.dataset.class_names), "class of the test image", "mean activation",
+                                  int(np.argmax(profile))),
                     bars, to, words, panels=registry.panels("node", build, layer, i))
 
 

@@ -218,12 +218,10 @@ def _as_list(out) -> list:
 
 
 def _compiled(model, key, make):
-    """A tf.function of the function make() builds, kept per model and key. Stages call one with
-    different batch sizes; reduce_retracing makes the second size trace a batch-free shape once, rather
-    than a new graph (and a retracing warning on the console) per size."""
+    """A tf.function of the function make() builds, kept per model and key."""
     import tensorflow as tf
 
-    return cached(model, ("compiled",) + key, lambda: tf.function(make(), reduce_retracing=True))
+    return cached(model, ("compiled",) + key, lambda: tf.function(make()))
 
 
 def _batched(run, x: np.ndarray, batch_size: int, n_out: int) -> list[np.ndarray]:

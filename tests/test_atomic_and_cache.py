@@ -160,9 +160,11 @@ def test_template_change_rerenders_without_recomputing(work, tmp_path, monkeypat
 
 
 CHANGES = [
-    ("activations", {"activations": {"threshold": 0.5}}, "activations"),
-    # the firing and trust stages read the OIP patterns (their peaks, the AUC), so they follow them
-    ("oip", {"oip": {"steps": 6}}, ("oip-", "firing-", "trust-")),
+    # the separation ranking reads the sets' activations
+    ("activations", {"activations": {"threshold": 0.5}}, ("activations", "separation")),
+    # firing and trust read the OIP patterns (their peaks, the AUC), the shown and diverse patterns start
+    # from them, and the dense nodes' patterns climb with the same settings
+    ("oip", {"oip": {"steps": 6}}, ("oip-", "firing-", "trust-", "shown-", "diversity-", "centre-", "nodes")),
 ]
 
 

@@ -63,7 +63,7 @@ def stage_arrays(cache: Path) -> dict[str, dict[str, np.ndarray]]:
     for folder in sorted(p for p in cache.iterdir() if p.is_dir() and p.name not in ("model", "assets")):
         [npz] = folder.glob("*.npz")
         with np.load(npz) as stored:
-            out[folder.name] = {name: stored[name] for name in stored.files if name != "seconds"}
+            out[folder.name] = {name: stored[name] for name in stored.files if not name.endswith("seconds")}
     return out
 
 

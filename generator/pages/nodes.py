@@ -12,6 +12,7 @@ from .. import imaging, registry
 from ..analyses.map_truth import MEANING, STATUSES, map_status
 from ..analyses.oip_results import best_start
 from ..data.dataset import unstandardize
+from .colour_keys import PATTERN, ColourKey
 from . import svg, urls
 from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
@@ -41,6 +42,7 @@ class DenseLayerData:
     tabs: list[Link] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
     thumb_scale: int = THUMB_SCALE
+    colours: ColourKey = PATTERN  # the node patterns' scale
 
 
 @dataclass
@@ -108,9 +110,10 @@ def draw(build, out: Path) -> None:
         for i in range(a["patterns"].shape[0]):
             patterns = unstandardize(a["patterns"][i], build.mean, build.std)
             for s, pattern in enumerate(patterns):
-                imaging.save_array_png(out / _asset(layer, i, f"s{s}.png"), pattern, "viridis")
+                imaging.save_array_png(out / _asset(layer, i, f"s{s}.png"), pattern, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax)
                 imaging.save_array_png(out / _asset(layer, i, f"s{s}c.png"), imaging.contrast(pattern), "gray", 0, 1)
-            imaging.save_array_png(out / _asset(layer, i, "thumb.png"), patterns[best[i]], "viridis")
+            imaging.save_array_png(out / _asset(layer, i, "thumb.png"), patterns[best[i]], PATTERN.cmap, PATTERN.vmin,
+                                   PATTERN.vmax)
         top = a["top_indices"]
         draw_test_images(build, out, top[top >= 0])
 

@@ -36,7 +36,9 @@ class Scorer:
         self.cam_layer = cam_layer
         if cam_layer is not None:
             self._below_cam = taps.submodel(model, [cam_layer])
-            self._after_cam = _logits_after(model, cam_layer)
+            from .ablation_core import logits_from  # the logits from a layer's output (chain models)
+
+            self._after_cam = logits_from(model, cam_layer)
             self._cam = tf.function(self._gradcam)
 
     def _gradient(self, x, w):
@@ -132,19 +134,3 @@ def blurred(x: np.ndarray, sigma: float = BLUR_SIGMA) -> np.ndarray:
     pad = np.pad(x, ((0, 0), (radius, radius), (radius, radius), (0, 0)), mode="reflect")
     rows = sum(k[i] * pad[:, i:i + x.shape[1]] for i in range(len(k)))
     return sum(k[i] * rows[:, :, i:i + x.shape[2]] for i in range(len(k))).astype(np.float32)
-
-
-def _logits_after(model, name: str):
-    """f(h): the class logits (the last layer before its activation) from layer `name`'s output, for a
-    model that is a chain of layers."""
-    from ..model import fast_cut, taps
-
-    rest = taps.chain(model)
-    rest = rest[[lay.name for lay in rest].index(name) + 1:]
-
-    def f(h):
-        for lay in rest[:-1]:
-            h = lay(h, training=False)
-        return fast_cut.stock_preactivation(rest[-1], h)[:, 0, 0, :]
-
-    return f

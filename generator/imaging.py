@@ -190,7 +190,10 @@ def colorbar(path: Path, cmap: str, vmin: float, vmax: float, label: str = "") -
 
     fig, ax = figure(3.6, 0.95)  # tall enough for tick labels and the label under the bar
     bar = fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(vmin, vmax), _cmap(cmap)), cax=ax,
-                       orientation="horizontal", label=label)
+                       orientation="horizontal")
+    # 11 pt at 100 dpi is 15 px of text: pages show the bar at its own 360 px (narrower only on a phone).
+    bar.set_label(label, fontsize=11)
+    ax.tick_params(labelsize=11)
     # Transparent around the bar, text and lines in a mid gray: readable on the light and the dark theme
     # (about 4:1 on both), where a white figure would be a white box on the dark page.
     fig.patch.set_alpha(0)

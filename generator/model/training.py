@@ -21,7 +21,7 @@ from .architecture import summary_rows
 from .support import check_fits_data, check_model, outputs_probabilities
 from .persist import load_model_file, save_model_file, weights_fingerprint
 
-VERSION = "1"
+VERSION = "2"
 
 
 def obtain_model(build) -> None:
@@ -103,6 +103,8 @@ def _train(build, path: Path) -> dict:
     with _signals_after_batch() as caught:
         history = model.fit(_training_data(x, y, cfg), epochs=cfg.model.epochs,
                             validation_data=(standardize(ds.x_test, mean, std), ds.y_test.astype("int32")),
+                            # The per-epoch test pass at the training batch size cost a third of each epoch.
+                            validation_batch_size=500,
                             verbose=1 if sys.stdout.isatty() else 2, callbacks=[_stop_when(caught)])
     seconds = time.perf_counter() - t0
     save_model_file(model, path)
@@ -160,18 +162,32 @@ def _schedule(model_cfg, steps_per_epoch: int):
 
 
 def _training_data(x: np.ndarray, y: np.ndarray, cfg):
-    """Shuffled batches; optional random shifts, seeded so two builds train identically."""
-    import keras
+    """Shuffled batches; optional random whole-pixel shifts, seeded so two builds train identically."""
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
     ds = ds.batch(cfg.model.batch_size)
     if cfg.model.shift_pixels:
-        factor = cfg.model.shift_pixels / 28.0
-        shift = keras.layers.RandomTranslation(factor, factor, fill_mode="constant",
-                                               fill_value=float(x.min()), seed=cfg.seed)
-        ds = ds.map(lambda a, b: (shift(a, training=True), b))
+        ds = ds.map(_shifter(cfg.model.shift_pixels, float(x.min()), cfg.seed))
     return ds.prefetch(2)
+
+
+def _shifter(pad: int, fill: float, seed: int):
+    """Each image moved by a whole number of pixels, up to `pad` each way, the uncovered border filled
+    with the background. Whole pixels, unlike keras's RandomTranslation, need no interpolation: the
+    same accuracy in fewer epochs (measured in the README)."""
+    import tensorflow as tf
+
+    rng = tf.random.Generator.from_seed(seed)
+
+    def shift(images, labels):
+        n, h, w = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
+        padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], constant_values=fill)
+        offsets = rng.uniform([n, 2], 0, 2 * pad + 1, dtype=tf.int32)
+        rows = tf.gather(padded, offsets[:, :1] + tf.range(h)[None], batch_dims=1)
+        return tf.gather(rows, offsets[:, 1:] + tf.range(w)[None], axis=2, batch_dims=1), labels
+
+    return shift
 
 
 def _evaluate(model, build) -> dict:

@@ -69,6 +69,7 @@ class DreamView:
     siblings: list[Link] = field(default_factory=list)
     words: dict[str, str] = field(default_factory=dict)  # what this kind of dream says; see KIND_WORDS
     diff_words: str = ""  # how the difference picture sums a colour picture's channels, if it does
+    colours: list = field(default_factory=list)  # ColourKeys of the page's coloured pictures
 
 
 @dataclass

@@ -7,6 +7,7 @@ map's OIP page links to its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..analyses.dreams import NAME, dream_name, dream_slug
 from ..analyses.oip_results import best_start, stage_name
 from . import urls
 from . import dream_words as dw
+from .colour_keys import PATTERN, ColourKey
 from .dream_data import KINDS, DreamView, Frame, IndexData, kind_words
 from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
@@ -135,21 +137,52 @@ def _thumb_shape(shape) -> tuple[int, int]:
     return (THUMB_PX, max(1, round(THUMB_PX * w / h))) if h >= w else (max(1, round(THUMB_PX * h / w)), THUMB_PX)
 
 
-def _save_diff(path: Path, diff: np.ndarray) -> None:
-    """The change as red (brighter) and blue (darker); a colour picture's by its mean over the channels."""
-    diff = diff.mean(axis=-1) if diff.ndim == 3 else diff
-    bound = float(np.percentile(np.abs(diff), 99.5)) or 1.0
-    imaging.save_array_png(path, diff, DIFF_CMAP, -bound, bound)
+def _change(final: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    """What a dream changed, in pixel values; a colour picture's by its mean over the channels."""
+    diff = np.asarray(final, np.float64) - picture
+    return diff.mean(axis=-1) if diff.ndim == 3 else diff
 
 
-def _save_common(out: Path, s: str, picture: np.ndarray, frames: list[np.ndarray], plain: bool) -> None:
+def _finals(build):
+    """Every dream's final picture, in _entries order."""
+    a = _art(build).arrays
+    for kind, _, i, _ in _entries(build):
+        yield a["layer_frames"][i][-1] if kind == "layer" else a[f"{kind}_result"][i][-1]
+
+
+def diff_key(build) -> ColourKey:
+    """One red-blue scale for every dream's change, so two dream pages compare by colour: ±the largest
+    99.5th percentile of |change| over all dreams, in whole pixel values (rarer larger changes saturate)."""
+    picture = _art(build).arrays["picture"].astype(np.float64)
+    bound = max([float(np.percentile(np.abs(_change(f, picture)), 99.5)) for f in _finals(build)] + [1.0])
+    bound = float(np.ceil(bound))
+    return ColourKey("dreams/img/colorbar-change.png", DIFF_CMAP, -bound, bound,
+                     "change in pixel value (final − original)",
+                     f"colour bar: blue at −{bound:.0f}, white at 0, red at +{bound:.0f} pixel values",
+                     f"What the dream changed: red where it made the picture brighter, blue where darker, by up to "
+                     f"{bound:.0f} pixel values (of 0–255); larger changes keep the end colour. The same scale on "
+                     f"every dream page.")
+
+
+def _colour_keys(build) -> list[ColourKey]:
+    """The dream pages' colour scales: the change, and for a gray model the patterns' fixed scale."""
+    keys = [diff_key(build)]
+    # The dreams section's own copy of the pattern bar: each section draws (and caches) its own pictures.
+    pattern = dataclasses.replace(PATTERN, image="dreams/img/colorbar-pixels.png",
+                                  caption="Colour view of the dreamt small picture: pixel values 0 (dark purple) "
+                                          "to 255 (yellow), the scale of every pattern on the site.")
+    return keys + [pattern] if dw.picture_kind(_art(build)) == "gray" else keys
+
+
+def _save_common(out: Path, s: str, picture: np.ndarray, frames: list[np.ndarray], plain: bool,
+                 change: ColourKey) -> None:
     """Thumbnail, final frame, difference to the picture and the animation (picture, then frames).
     plain: frames in pixel units (black 0, white 255); else contrast-adjusted as the seed shows them."""
     final = frames[-1]
     view = _pixels if plain else _stretched
     imaging.save_png(out / asset(s, "final.png"), view(final))
     imaging.save_png(out / asset(s, "thumb.png"), view(dp.resize(final, _thumb_shape(final.shape))))
-    _save_diff(out / asset(s, "diff.png"), final - picture)
+    imaging.save_array_png(out / asset(s, "diff.png"), _change(final, picture), DIFF_CMAP, change.vmin, change.vmax)
     movie = [_pixels(f) for f in [picture] + frames] if plain else \
         [_pixels(f, 1.0) for f in _contrast_all([picture] + frames)]
     imaging.save_animation(out / asset(s, "anim.webp"), movie + [movie[-1]], ANIMATION_MS)
@@ -160,24 +193,28 @@ def draw(build, out: Path) -> None:
     a, layer = art.arrays, art.meta["layer"]
     picture = a["picture"].astype(np.float64)
     imaging.save_png(out / PICTURE, _pixels(picture))
+    keys = _colour_keys(build)
+    for key in keys:
+        key.draw(out)
     oips = _oip_arrays(build, layer)
     for kind, m, i, s in _entries(build):
         if kind == "layer":
             frames = [f.astype(np.float64) for f in a["layer_frames"][i]]
             for k, f in enumerate(frames):
                 imaging.save_png(out / asset(s, f"o{k}.png"), _pixels(f))
-            _save_common(out, s, picture, frames, plain=True)
+            _save_common(out, s, picture, frames, plain=True, change=keys[0])
             continue
         small, results = a[f"{kind}_small"][i], a[f"{kind}_result"][i]
         scale = _scale_for(small.shape[1:])
         for r in range(small.shape[0]):
             pattern = small[r].astype(np.float64)
-            imaging.save_array_png(out / asset(s, f"r{r}-pattern.png"), pattern, "viridis", scale=scale)
+            imaging.save_array_png(out / asset(s, f"r{r}-pattern.png"), pattern, PATTERN.cmap, PATTERN.vmin,
+                                   PATTERN.vmax, scale=scale)
             imaging.save_png(out / asset(s, f"r{r}-gray.png"), _stretched(pattern), scale=scale)
             up = dp.resize(pattern, picture.shape)
             imaging.save_png(out / asset(s, f"r{r}-up.png"), _stretched(up))
             imaging.save_png(out / asset(s, f"r{r}-result.png"), _stretched(results[r]))
-        _save_common(out, s, picture, [f.astype(np.float64) for f in results], plain=False)
+        _save_common(out, s, picture, [f.astype(np.float64) for f in results], plain=False, change=keys[0])
         if oips is not None and not (out / oip_asset(layer, m, "best")).exists():
             _draw_oip(build, out, layer, m, oips)
 
@@ -189,7 +226,8 @@ def _draw_oip(build, out: Path, layer: str, m: int, oips: dict) -> None:
     best = int(best_start(oips["final"][m], oips["failed"][m]))
     pattern = unstandardize(oips["patterns"][m, best], build.mean, build.std).astype(np.float64)
     scale = _scale_for(pattern.shape)
-    imaging.save_array_png(out / oip_asset(layer, m, "best"), pattern, "viridis", scale=scale)
+    imaging.save_array_png(out / oip_asset(layer, m, "best"), pattern, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax,
+                           scale=scale)
     imaging.save_png(out / oip_asset(layer, m, "bestc"), _stretched(pattern), scale=scale)
 
 
@@ -201,12 +239,13 @@ def dream_views(build) -> list[DreamView]:
     tile, (first, second) = dw.dims(dw.tile_shape(art)), dw.view_words(art)
     linked = map_pages_linked(build, layer)
     has_oips = _oip_arrays(build, layer) is not None
+    keys = _colour_keys(build)
     views = []
     for kind, m, i, s in _entries(build):
         common = dict(kind=kind, kind_label=KINDS[kind], slug=s, url=urls.dream(s), thumb=asset(s, "thumb.png"),
                       anim=asset(s, "anim.webp"), final=asset(s, "final.png"), diff=asset(s, "diff.png"),
                       picture=PICTURE, settings=dw.settings(build.cfg.dreams, build.cfg.oip, art, kind, i),
-                      diff_words=dw.diff_words(art))
+                      diff_words=dw.diff_words(art), colours=keys if kind != "layer" else keys[:1])
         if kind == "layer":
             name = art.meta["layer_dreams"][i]
             sizes = dw.octave_sizes(art)

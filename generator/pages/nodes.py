@@ -78,6 +78,7 @@ class NodeData:
     weights_words: str
     tabs: list[Link] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
+    colours: ColourKey = PATTERN  # the node patterns' scale
 
 
 def enabled(build) -> bool:

@@ -50,12 +50,12 @@ def test_line_chart_has_axis_titles_ticks_and_points_on_the_frame():
 
 def test_a_map_that_never_fires_gets_sentences_not_charts():
     a = {"curve": np.zeros((1, 2, 9)), "stat_class_means": np.zeros((1, 10))}
-    charts = map_charts(OIPConfig(steps=8), a, 0, [1, 7], 0, [str(i) for i in range(10)])
+    charts = map_charts(OIPConfig(steps=8), a, 0, ["noise scale 1 px", "noise scale 7 px"], 0, [str(i) for i in range(10)])
     assert charts.curve is None and charts.profile is None
     assert "no curve to draw" in charts.curve_note and "no class profile" in charts.profile_note
     a["curve"][0, 1, 3:] = 0.5
     a["stat_class_means"][0, 4] = 0.2
-    charts = map_charts(OIPConfig(steps=8), a, 0, [1, 7], 1, [str(i) for i in range(10)])
+    charts = map_charts(OIPConfig(steps=8), a, 0, ["noise scale 1 px", "noise scale 7 px"], 1, [str(i) for i in range(10)])
     assert charts.curve is not None and charts.profile.bars[4].cls == "hi"
     assert "running mean over 2 steps" in charts.curve_note
 

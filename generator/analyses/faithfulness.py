@@ -12,6 +12,8 @@ weights re-initialized; an attribution that still looks the same (high Spearman 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -58,7 +60,9 @@ def spearman(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> n
     keep = np.ones(a.shape, bool) if where is None else np.asarray(where, bool)
     ra, rb = (pd.DataFrame(np.where(keep, np.abs(v), np.nan).reshape(len(v), -1)).rank(axis=1).to_numpy()
               for v in (a, b))
-    ra, rb = ra - np.nanmean(ra, axis=1, keepdims=True), rb - np.nanmean(rb, axis=1, keepdims=True)
+    with warnings.catch_warnings():  # an image with no pixel in `where` has no mean: NaN, said above
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ra, rb = ra - np.nanmean(ra, axis=1, keepdims=True), rb - np.nanmean(rb, axis=1, keepdims=True)
     denom = np.sqrt(np.nansum(ra ** 2, axis=1) * np.nansum(rb ** 2, axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denom > 0, np.nansum(ra * rb, axis=1) / denom, np.nan)

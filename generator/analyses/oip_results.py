@@ -42,3 +42,12 @@ def super_ratio(final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) ->
 def stage_name(layer: str) -> str:
     """The results key (and cache folder) of one layer's OIPs."""
     return f"{NAME}-{layer.lower()}"
+
+
+def start_labels(noise_scales, start_image: np.ndarray | None) -> list[str]:
+    """What each start of one map began from: "noise scale 7 px", or "test image #123" for a start the
+    OIP stage made from the test image that drives the map hardest (start_image[s] >= 0)."""
+    labels = [f"noise scale {scale} px" for scale in noise_scales]
+    if start_image is not None:
+        labels = [f"test image #{int(i)}" if i >= 0 else label for label, i in zip(labels, start_image)]
+    return labels

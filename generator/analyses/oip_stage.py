@@ -14,7 +14,7 @@ from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
 from ..registry import Analysis
-from .oip_results import NAME, map_status, stage_name
+from .oip_results import NAME, best_final, map_status, stage_name
 
 
 def check_config(cfg, layers=None) -> None:
@@ -67,11 +67,41 @@ def _compute(build, layer: str) -> Artifact:
                                    progress=_progress(f"[oip] {layer}"))
     arrays = {f"stat_{k}": np.asarray(v) for k, v in stats.items() if k != "mean_act"}
     arrays.update({k: np.asarray(v) for k, v in result.items()})
+    arrays.update(_image_starts(build, layer, arrays))
     side = int(model.get_layer(layer).output.shape[1])
     if 0 < side <= cfg.node_max_side:
         arrays.update(_node_oips(build, layer, side))
     arrays["status"] = map_status(arrays["stat_alive"], arrays["final"], arrays["failed"], arrays["stat_best_test"])
     return Artifact("", arrays, {"layer": layer, "seconds": float(np.asarray(result["seconds"]))})
+
+
+def _image_starts(build, layer: str, a: dict) -> dict[str, np.ndarray]:
+    """For a map that test images fire but no noise start matches (a faint map whose ReLU is closed for
+    almost every noise image, so the gradient is 0): one more ascent, from the test image that drives it
+    hardest, without jitter and blur: such a map fires at a few positions of its best image, and a shift
+    of one pixel closes them again. When that beats every noise start it replaces the weakest one, and
+    `start_image` (maps, starts; -1 for noise) says which start began from which test image."""
+    from dataclasses import replace
+
+    from . import oip_engine
+
+    start_image = np.full(a["final"].shape, -1, dtype=int)
+    noise_best = best_final(a["final"], a["failed"])
+    weak = np.flatnonzero((a["stat_best_test"] > 0) & (noise_best < a["stat_best_test"]))
+    if len(weak):
+        index = a["stat_top_indices"][weak, 0]
+        still = replace(build.cfg.oip, jitter=0, blur_sigma=0.0)
+        res = oip_engine.layer_oips(build.model, layer, still, build.pixel_range(), build.cfg.seed,
+                                    maps=weak, starts=build.x_test()[index])
+        keys = ("patterns", "snapshots", "curve", "final", "failed")
+        for i, m in enumerate(weak):
+            if res["failed"][i, 0] or not res["final"][i, 0] > noise_best[m]:
+                continue
+            s = int(np.where(a["failed"][m], -np.inf, a["final"][m]).argmin())
+            for key in keys:
+                a[key][m, s] = res[key][i, 0]
+            start_image[m, s] = index[i]
+    return {"start_image": start_image}
 
 
 def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:

@@ -53,7 +53,10 @@ def _compute(build, layer: str) -> Artifact:
     pr = build.pixel_range()
     best = best_start(oip["final"], oip["failed"])
     strongest = oip["patterns"][np.arange(len(best)), best]
-    flat = bound_share(strongest, pr) >= FLAT_SHARE
+    # A climb from a test image (see oip_stage._image_starts) keeps the digit's black background at the
+    # bound: a digit, not the uniform square this stage replaces.
+    from_image = oip["start_image"][np.arange(len(best)), best] >= 0 if "start_image" in oip else False
+    flat = (bound_share(strongest, pr) >= FLAT_SHARE) & ~from_image
     shown, contrast = strongest.copy(), np.zeros(len(best), bool)
     maps = np.flatnonzero(flat)
     if len(maps):
@@ -67,7 +70,8 @@ def _compute(build, layer: str) -> Artifact:
         contrast[maps[found]] = True
     mean = own_means(build.model, layer, np.arange(len(best)), shown[:, None])[:, 0]
     return Artifact("", {"patterns": shown, "contrast": contrast, "mean": mean,
-                         "share": bound_share(shown, pr), "strongest_share": bound_share(strongest, pr)},
+                         "share": bound_share(shown, pr), "strongest_share": bound_share(strongest, pr),
+                         "strongest_flat": flat},
                     {"layer": layer})
 
 
@@ -111,8 +115,9 @@ def flat_line(build, arts: dict) -> str:
         status = map_status(build.results[firing_stage(layer)].arrays["fire_mean"], n, oip["final"], oip["failed"])
         on = np.array([fires_on(s) for s in status], bool)
         fired += int(on.sum())
-        shown += int((on & (art.arrays["share"] >= FLAT_SHARE)).sum())
-        strongest += int((on & (art.arrays["strongest_share"] >= FLAT_SHARE)).sum())
+        a = art.arrays
+        shown += int((on & np.where(a["contrast"], a["share"] >= FLAT_SHARE, a["strongest_flat"])).sum())
+        strongest += int((on & art.arrays["strongest_flat"]).sum())
     return (f"[shown] flat best patterns (>= {FLAT_SHARE:.0%} of the pixels at the bounds) among the {fired} maps "
             f"the test images fire: {shown} shown ({strongest} strongest patterns are flat; each is kept for the "
             f"ratio and a contrast pattern is shown instead)")

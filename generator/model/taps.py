@@ -226,11 +226,13 @@ def _compiled(model, key, make):
 
 def _batched(run, x: np.ndarray, batch_size: int, n_out: int) -> list[np.ndarray]:
     """Direct calls (no Keras predict loop) on batches of one fixed shape, the last one padded with
-    copies of its last image, so the compiled call is traced once per shape, not once per batch."""
+    copies of its last image, so the compiled call is traced once per shape, not once per batch. Fewer
+    images than a batch are padded up to a power of two: a few shapes for any number of images, where
+    one shape per count retraced for every new count (and TensorFlow warned about it)."""
     x = np.asarray(x, np.float32)
     if len(x) == 0:
         return [np.zeros((0,), np.float32)] * n_out
-    size = min(int(batch_size), len(x))
+    size = min(int(batch_size), 1 << (len(x) - 1).bit_length())
     parts: list[list[np.ndarray]] = [[] for _ in range(n_out)]
     for begin in range(0, len(x), size):
         batch = x[begin:begin + size]

@@ -163,7 +163,15 @@ def summary(build) -> SummaryData:
                   float(a["probs"][k, a["true"][k]])) for k in wrong]
     findings = [f"{r.method}: {r.verdict}." for r in rows if r.method != faith.RANDOM]
     return SummaryData(len(wrong), rows, findings, how(art), tiles,
-                       explanation(build, tiles[0].index) if tiles else None)
+                       explanation(build, tiles[0].index) if tiles else None,
+                       scope=_scope(len(wrong), len(build.results["evaluation"].arrays["misclassified"])))
+
+
+def _scope(explained: int, total: int) -> str:
+    """Which mistakes the page covers, in words: all, or the most confident few (see chosen_mistakes)."""
+    if explained == total:
+        return f"the {total:,} misclassified test images"
+    return f"the {explained:,} misclassified test images the network is most sure of (of {total:,} mistakes)"
 
 
 def how(art) -> list[str]:

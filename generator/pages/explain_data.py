@@ -102,6 +102,7 @@ class SummaryData:
     example: Explanation | None
     sets_note: str = ""
     extra: list[str] = field(default_factory=list)
+    scope: str = ""  # which mistakes: "the 57 misclassified test images", or the most confident of many
 
 
 def sanity_verdict(rho: float) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import imaging, progress, registry
 from ..analyses.map_truth import MEANING, STATUSES, fires_on, map_status
-from ..analyses.oip_results import best_final, best_start, stage_name, super_ratio
+from ..analyses.oip_results import best_final, best_start, stage_name, start_labels, super_ratio
 from ..data.dataset import unstandardize
 from . import urls
 from . import map_evidence, map_index
@@ -59,7 +59,7 @@ class LayerData:
 
 @dataclass
 class StartView:
-    scale: int
+    label: str   # what the start began from: "noise scale 7 px" or "test image #123"
     final: float
     plain: str
     contrast: str
@@ -233,8 +233,12 @@ def layer_data(build, layer: str, a: dict, status_of: np.ndarray | None = None) 
 def _evidence(build, a: dict, m: int, status: str) -> list[str]:
     lines = []
     finals = ", ".join(f"{v:.4g}" for v in a["final"][m])
+    labels = _start_labels(build, a, m)
     lines.append(f"Final mean activation from each of the {a['final'].shape[1]} starts "
-                 f"(noise scales {', '.join(str(s) for s in build.cfg.oip.noise_scales)} px): {finals}")
+                 f"({', '.join(labels)}): {finals}")
+    for s, i in enumerate(_start_images(a, m)):
+        if i >= 0:
+            lines.append(_image_start_words(a, m, s, labels[s]))
     if status == "dead":
         lines.append("No test image and no start (pixel noise to long waves, with the pre-activation "
                      "objective to get past the ReLU) produces any activation: this map is dead. The patterns "
@@ -244,12 +248,23 @@ def _evidence(build, a: dict, m: int, status: str) -> list[str]:
                      "(the patterns below); it responds to something the digits do not contain.")
     if fires_on(status) and best_final(a["final"][m], a["failed"][m]) < a["stat_best_test"][m]:
         best = float(best_final(a["final"][m], a["failed"][m]))
-        lines.append(f"Ratio below 1: no start reached the best test image's mean activation ({best:.4g} against "
+        lines.append(f"Ratio below 1: no start, not even one from the best test image, reached the best test image's mean activation ({best:.4g} against "
                      f"{a['stat_best_test'][m]:.4g}). The map fires only faintly anywhere in the test set, "
                      "and the curve shows the ascent touching it without holding it.")
     if a["failed"][m].any():
         lines.append(f"{int(a['failed'][m].sum())} start(s) failed: a NaN or infinity appeared in the ascent.")
     return lines
+
+
+def _image_start_words(a: dict, m: int, s: int, label: str) -> str:
+    """Why start s began from a test image, and whether its climb got past that image."""
+    test, got = float(a["stat_best_test"][m]), float(a["final"][m, s])
+    climbed = (f"climbed from {test:.4g} to {got:.4g}" if got > test * (1 + 1e-3) else
+               f"found no step that raises it ({got:.4g}): the pattern is that image, barely changed")
+    return (f"No noise start reached the mean activation of the test image that drives this map hardest "
+            f"({test:.4g}): the map is closed for almost every noise image, so those climbs have no gradient. "
+            f"One more start began from that image ({label}), without jitter or blur, which would move its few "
+            f"firing positions off it; it {climbed}, and replaces the weakest noise start.")
 
 
 # What the ascent drives up, in the words of the layer page.
@@ -279,15 +294,24 @@ def _ratio_words(a: dict, f: dict, m: int, ratio_text: str) -> tuple[str, str]:
     return ratio, peak
 
 
+def _start_images(a: dict, m: int):
+    """Which test image each start of map m began from (-1: noise); all noise in an older result."""
+    return a["start_image"][m] if "start_image" in a else np.full(a["final"].shape[1], -1)
+
+
+def _start_labels(build, a: dict, m: int) -> list[str]:
+    return start_labels(build.cfg.oip.noise_scales, _start_images(a, m))
+
+
 def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
     f = map_evidence.firing_arrays(build)[layer]
     best = int(_best_start(a)[m])
-    scales = build.cfg.oip.noise_scales
-    starts = [StartView(scales[s], float(a["final"][m, s]), _asset(layer, m, f"s{s}.png"),
+    labels = _start_labels(build, a, m)
+    starts = [StartView(labels[s], float(a["final"][m, s]), _asset(layer, m, f"s{s}.png"),
                         _asset(layer, m, f"s{s}c.png"), bool(a["failed"][m, s]), s == best)
               for s in range(a["final"].shape[1])]
     ratio = super_ratio(a["final"][m:m + 1], a["failed"][m:m + 1], a["stat_best_test"][m:m + 1])[0]
-    charts = map_charts(build.cfg.oip, a, m, scales, best, build.dataset.class_names)
+    charts = map_charts(build.cfg.oip, a, m, labels, best, build.dataset.class_names)
     has_nodes = "node_patterns" in a
     ratio_words, peak_words = _ratio_words(a, f, m, _ratio_text(ratio))
     return MapData(layer, m, status, _ratio_text(ratio),

@@ -25,14 +25,14 @@ def smoothing_window(steps: int, blur_every: int) -> int:
     return max(1, min(2 * blur_every, steps // 4))
 
 
-def curve_chart(cfg, curves: np.ndarray, scales: list[int], best: int) -> tuple[svg.LineChart | None, str]:
+def curve_chart(cfg, curves: np.ndarray, labels: list[str], best: int) -> tuple[svg.LineChart | None, str]:
     """curves (starts, steps + 1): the map's mean activation measured at each step of each start."""
     if not np.any(np.nan_to_num(curves) > 0):
         return None, (f"No start raised the map's {MEASURE} above 0 at any of its {curves.shape[1] - 1} steps, "
                       "so there is no curve to draw.")
     window = smoothing_window(cfg.steps, cfg.blur_every)
-    lines = {f"noise scale {scales[s]} px": svg.smooth(curves[s], window) for s in range(len(curves))}
-    chart = svg.line_chart(lines, "ascent step", MEASURE, highlight=f"noise scale {scales[best]} px")
+    lines = {labels[s]: svg.smooth(curves[s], window) for s in range(len(curves))}
+    chart = svg.line_chart(lines, "ascent step", MEASURE, highlight=labels[best])
     note = (f"One line per start, the strongest thicker. Each point is the running mean over {window} steps of the "
             f"{MEASURE} measured during the ascent: every step sees the pattern shifted at random by up to "
             f"{cfg.jitter} px and every {cfg.blur_every}th step blurs it, so the raw values zigzag "
@@ -50,7 +50,7 @@ def profile_chart(profile: np.ndarray, names: list[str]) -> tuple[svg.BarChart |
                    "the class's images); the highest bar is coloured.")
 
 
-def map_charts(cfg, a: dict, m: int, scales: list[int], best: int, names: list[str]) -> MapCharts:
-    curve, curve_note = curve_chart(cfg, a["curve"][m], scales, best)
+def map_charts(cfg, a: dict, m: int, labels: list[str], best: int, names: list[str]) -> MapCharts:
+    curve, curve_note = curve_chart(cfg, a["curve"][m], labels, best)
     profile, profile_note = profile_chart(a["stat_class_means"][m], names)
     return MapCharts(curve, curve_note, profile, profile_note)

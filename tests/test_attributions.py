@@ -187,3 +187,24 @@ def test_rank_correlation_on_the_digit_ignores_the_shared_black_background():
     digit[0, 0, :5] = True
     assert faith.spearman(a, b)[0] > 0.5
     np.testing.assert_allclose(faith.spearman(a, b, where=digit), [-1.0])
+
+
+def test_a_network_with_many_mistakes_gets_its_most_confident_ones_explained():
+    from types import SimpleNamespace
+
+    from generator.analyses import attributions
+    from generator.pages.explain import _scope
+
+    n, k = attributions.MAX_MISTAKES + 40, 3
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(k), size=n + 10).astype(np.float32)
+    wrong = np.arange(5, n + 5)
+    build = SimpleNamespace(results={"evaluation": SimpleNamespace(arrays={"probs": probs, "misclassified": wrong})})
+    chosen = attributions.chosen_mistakes(build)
+    sure = probs[wrong].max(axis=1)
+    assert len(chosen) == attributions.MAX_MISTAKES and (np.diff(chosen) > 0).all()
+    assert sure[np.isin(wrong, chosen)].min() >= sure[~np.isin(wrong, chosen)].max()
+    assert _scope(len(chosen), n) == (f"the {attributions.MAX_MISTAKES} misclassified test images the network is "
+                                      f"most sure of (of {n} mistakes)")
+    small = SimpleNamespace(results={"evaluation": SimpleNamespace(arrays={"probs": probs, "misclassified": wrong[:9]})})
+    assert attributions.chosen_mistakes(small).tolist() == wrong[:9].tolist() and _scope(9, 9) == "the 9 misclassified test images"

@@ -34,6 +34,27 @@ def test_receptive_fields_come_from_the_layers():
     assert receptive.box((18, 4, 0), 2, 2, 28, 28) == (8, 8, 26, 26)
 
 
+def test_receptive_fields_follow_the_graph_through_a_shortcut():
+    """A 1×1 stride-2 shortcut sees only what its own input sees; after the Add, the union of both branches.
+    Counted by hand: main 3×3 'same' convolutions widen the field by 2 px × the jump before them."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((16, 16, 1))
+    stem = layers.Conv2D(2, 3, padding="same", name="stem")(inp)                            # 3, jump 1, from -1
+    main = layers.Conv2D(2, 3, strides=2, padding="same", name="main_a")(stem)              # 5, jump 2, from -2
+    main = layers.Conv2D(2, 3, padding="same", name="main_b")(main)                         # 9, jump 2, from -4
+    short = layers.Conv2D(2, 1, strides=2, name="short")(stem)                              # 3, jump 2, from -1
+    added = layers.Add(name="add")([main, short])
+    after = layers.Conv2D(2, 3, padding="same", name="after")(added)                        # 13, jump 2, from -6
+    model = keras.Model(inp, layers.GlobalAveragePooling2D()(after))
+    assert [receptive.field(model, n) for n in ("stem", "main_a", "main_b", "short", "after")] == \
+        [(3, 1, -1), (5, 2, -2), (9, 2, -4), (3, 2, -1), (13, 2, -6)]
+    size, jump, start = receptive.field(model, "short")
+    assert all(receptive.box((size, jump, start), r, r, 16, 16)[2] > receptive.box((size, jump, start), r, r, 16, 16)[0]
+               for r in range(8))  # every position's crop holds pixels
+
+
 def test_firing_counts_match_a_plain_forward_pass():
     from generator.model import taps
 

@@ -44,9 +44,11 @@ def resnet(classes: int = 10):
 
     def block(x, filters: int, stride: int, name: str):
         y = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"{name}_conv1")(x)
-        y = layers.Activation("relu", name=f"{name}_relu1")(layers.BatchNormalization(name=f"{name}_bn1")(y))
+        # momentum 0.9: the moving statistics settle within a short training (at keras's 0.99 a
+        # 2-epoch model scored 90 % in training but 41 % in evaluation mode on the test set)
+        y = layers.Activation("relu", name=f"{name}_relu1")(layers.BatchNormalization(momentum=0.9, name=f"{name}_bn1")(y))
         y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
-        y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+        y = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn2")(y)
         if stride != 1 or x.shape[-1] != filters:
             x = layers.Conv2D(filters, 1, strides=stride, name=f"{name}_shortcut")(x)
         return layers.Activation("relu", name=f"{name}_out")(layers.Add(name=f"{name}_add")([x, y]))
@@ -70,7 +72,8 @@ def main(out: Path) -> None:
     keras.utils.set_random_seed(0)
     model = resnet()
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit((x - mean) / std, data["y_train"], epochs=2, batch_size=64, verbose=2)
+    test = ((data["x_test"].astype(np.float32) - mean) / std, data["y_test"])
+    model.fit((x - mean) / std, data["y_train"], epochs=3, batch_size=64, verbose=2, validation_data=test)
     model.save(out / "model.keras")
     config = {"seed": 7, "data": {"dataset": "custom", "path": str((out / "data.npz").resolve()),
                                   "title": "Coloured MNIST, 32×32"},

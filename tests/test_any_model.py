@@ -159,6 +159,11 @@ def test_rgb_residual_model(tmp_path):
     _check_gallery(result, site, model)  # every link of every page resolves, the dream pages' too
     pattern = next((site / "layers").rglob("map-000-s0.png"))
     assert Image.open(pattern).mode == "RGB"  # a colour model's patterns are drawn in colour
+    # No ablation for a branching model, and its pages say why instead of leaving the panel out.
+    why = "this model is not one: its branches merge at residual (Add)"
+    for page in (site / "layers" / "conv_b" / "index.html", site / "layers" / "conv_b" / "map-000.html",
+                 site / "index.html"):
+        assert why in page.read_text(), page
     # An RGB model dreams in RGB: the 48 px picture (dreams.picture_size), carving on the model's 32×32
     # input (shown 5× larger), the tiled dream on 2×2 tiles of 32×32 (3×), a layer dream at 48 px.
     dreams = site / "dreams"

@@ -131,6 +131,9 @@ def _images(n: int) -> str:
 
 
 def map_panel(build, layer: str, m: int) -> list[Panel]:
+    if _unsupported(build):
+        return [Panel("ablation", f"What the decision loses without this {units.word(build, layer)} (ablation)",
+                      "panels/note.html", _unsupported(build))]
     if not enabled(build) or not _has(build, layer):
         return []
     art = _art(build)
@@ -164,7 +167,14 @@ def layer_numbers(build, layer: str) -> LayerAblation:
     return LayerAblation(_pct(base_acc), total, list(names), rows, per_class, note, unit)
 
 
+def _unsupported(build) -> str:
+    """The sentence saying why this model has no ablation, or "" (see ablation_core.unsupported)."""
+    return _art(build).meta.get("unsupported", "") if enabled(build) else ""
+
+
 def layer_panel(build, layer: str) -> list[Panel]:
+    if _unsupported(build):
+        return [Panel("ablation", "What the decision needs (ablation)", "panels/note.html", _unsupported(build))]
     if not enabled(build) or not _has(build, layer):
         return []
     return [Panel("ablation", f"Which {units.word(build, layer)}s of {layer} the decision needs (ablation)", "panels/ablation_layer.html",
@@ -178,6 +188,8 @@ def cards(build) -> list[Card]:
             d = layer_numbers(build, layer)
             top = d.rows[0]
             lines.append(f"{layer}: without map {top.index} (set to 0) accuracy is {top.accuracy} ({top.change})")
+    if _unsupported(build):
+        lines = [_unsupported(build)]
     if not lines:
         return []
     return [Card("Ablation — what each map is for", urls.layer(build.cfg.oip.layers[0]) + "#ablation", lines)]

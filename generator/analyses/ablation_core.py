@@ -225,9 +225,10 @@ def compute(build, modes) -> Artifact:
     model, x = build.model, build.x_test()
     y = build.dataset.y_test.astype(np.int32)
     # Running the network on from a layer needs a chain of layers; a branching model (a residual Add)
-    # gets no ablation, and its pages say nothing about it rather than something untrue.
+    # gets no ablation, and its pages say why (meta "unsupported") rather than show nothing or guess.
     hidden = [info.name for info in taps.node_layers(model)][:-1]  # dense layers but the class scores
-    layers = [info.name for info in taps.map_layers(model)] + hidden if taps.chain(model) is not None else []
+    chain = taps.chain(model) is not None
+    layers = [info.name for info in taps.map_layers(model)] + hidden if chain else []
     means = layer_means(model, layers, x) if layers else {}
     fills = {name: {"zero": np.zeros_like(means[name]), "mean": means[name]} for name in layers}
     fills = {name: {mode: f[mode] for mode in modes} for name, f in fills.items()}
@@ -235,4 +236,12 @@ def compute(build, modes) -> Artifact:
     arrays = {f"{name}.{mode}": found[name][mode] for name in layers for mode in modes}
     arrays.update({f"{name}.fill_mean": means[name] for name in layers})  # for ablations of other image sets
     arrays["per_class"] = np.bincount(y, minlength=build.dataset.n_classes).astype(np.int64)
-    return Artifact("", arrays, {"layers": layers})
+    return Artifact("", arrays, {"layers": layers, "unsupported": "" if chain else unsupported(model)})
+
+
+def unsupported(model) -> str:
+    """Why a model gets no ablation or class influence, in one sentence for its pages."""
+    merge = taps.first_merge(model)
+    where = f": its branches merge at {merge} ({model.get_layer(merge).__class__.__name__})" if merge else ""
+    return (f"Ablation and class influence are not computed for this model. Both run the network on from a "
+            f"layer as one chain of layers, and this model is not one{where}.")

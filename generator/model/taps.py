@@ -107,6 +107,16 @@ def chain(model) -> Optional[list]:
     return cached(model, "chain", make)
 
 
+def first_merge(model) -> Optional[str]:
+    """The first layer (in the model's order) that takes more than one input: where a branching
+    model stops being a chain. None for a chain, or when no single layer merges (a layer reused)."""
+    for lay in _body(model):
+        nodes = getattr(lay, "_inbound_nodes", [])
+        if len(nodes) > 1 or (nodes and len(nodes[0].parent_nodes) > 1):
+            return lay.name
+    return None
+
+
 # ---- sub-models ------------------------------------------------------------------------------------
 
 def submodel(model, names: Sequence[str], spatial: bool = False):

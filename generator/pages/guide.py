@@ -86,7 +86,10 @@ def _oip_topic(build) -> Topic:
         "pattern does not dissolve into pixel noise, and pixel values kept inside the range real images have.",
         f"Every map gets {len(cfg.noise_scales)} starts, from noise at length scales of {scales}: pixel noise "
         "suits maps that look for fine strokes, long waves suit deeper maps that only wake for large, smooth "
-        "shapes. The strongest start is the map's pattern; the others show what else it accepts.",
+        "shapes. The strongest start is the map's pattern; the others show what else it accepts. A faint map "
+        "that test images fire but no noise start matches (its ReLU stays closed for noise, so the climb has no "
+        "gradient) gets one more start, from the test image that drives it hardest, without jitter or blur; "
+        "it replaces the weakest noise start, and the map's page says so.",
         "Each pattern is shown twice: in colour (the viridis scale below, in pixel units 0–255, the same scale on "
         "every map page) and contrast-enhanced in gray (stretched between its own 1st and 99th percentile, so "
         "faint structure shows; two gray views cannot be compared by brightness).",

@@ -8,6 +8,7 @@ and die with it.
 """
 from __future__ import annotations
 
+import logging
 import weakref
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
@@ -231,7 +232,22 @@ def _compiled(model, key, make):
     """A tf.function of the function make() builds, kept per model and key."""
     import tensorflow as tf
 
+    _quiet_retracing(tf)
     return cached(model, ("compiled",) + key, lambda: tf.function(make()))
+
+
+def _quiet_retracing(tf) -> None:
+    """Each (model, layers) pair here is its own tf.function, traced once per batch shape; TensorFlow's
+    retracing detector counts the calls of all of them, made from one lambda, together and warns of
+    "excessive retracing" that is not happening. Only that message is dropped."""
+    logger = tf.get_logger()
+    if not any(isinstance(f, _NoRetracingWarning) for f in logger.filters):
+        logger.addFilter(_NoRetracingWarning())
+
+
+class _NoRetracingWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 def _batched(run, x: np.ndarray, batch_size: int, n_out: int) -> list[np.ndarray]:

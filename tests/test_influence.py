@@ -47,3 +47,52 @@ def test_layer_heat_map_and_links(quick_site):
     html = (quick_site / "layers" / "conv2d_3" / "index.html").read_text()
     assert "Class × map influence in Conv2D_3" in html and "img/influence-colorbar.png" in html
     assert broken_links(quick_site) == []
+
+
+def _residual(scale=None):
+    """A small residual model, built twice from the same layers: plain, and with map `conv_a`'s output
+    multiplied by `scale` (a per-channel vector) where both branches read it."""
+    import keras
+    from keras import layers
+
+    if not hasattr(_residual, "parts"):
+        _residual.parts = [layers.Conv2D(4, 3, padding="same", activation="relu", name="conv_a"),
+                           layers.Conv2D(4, 3, padding="same", activation="relu", name="conv_b"),
+                           layers.Add(name="add"), layers.GlobalAveragePooling2D(name="gap"),
+                           layers.Dense(3, activation="softmax", name="probs")]
+    conv_a, conv_b, add, gap, dense = _residual.parts
+    inp = keras.Input((8, 8, 1))
+    a = conv_a(inp)
+    if scale is not None:
+        a = layers.Lambda(lambda t: t * scale)(a)
+    features = gap(add([a, conv_b(a)]))
+    return keras.Model(inp, dense(features)), keras.Model(inp, features)
+
+
+def test_influence_on_a_residual_model_is_the_derivative_of_scaling_the_map():
+    """Gradient × activation summed over a map is d logit / d s at s = 1 for the map scaled by s: checked
+    by central differences on a model whose branches merge (no chain)."""
+    import keras
+
+    from generator.analyses.influence_core import influence
+    from generator.model import taps
+
+    keras.utils.set_random_seed(5)
+    model, _ = _residual()
+    assert taps.chain(model) is None
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 8, 8, 1)).astype(np.float32), rng.integers(0, 3, 40)
+    got = influence(model, ["conv_a"], x, y, 3)["conv_a"]          # (classes, maps)
+    dense = _residual.parts[-1]
+
+    def own_logit(scale):  # the class layer's output before its softmax, for each image's own class
+        return (_residual(scale)[1].predict(x, verbose=0) @ dense.kernel.numpy() + dense.bias.numpy())[np.arange(len(x)), y]
+
+    eps = 1e-3
+    for m in (0, 2):
+        up, down = np.ones(4, np.float32), np.ones(4, np.float32)
+        up[m], down[m] = 1 + eps, 1 - eps
+        d = (own_logit(up) - own_logit(down)) / (2 * eps)
+        expected = np.array([d[y == k].mean() for k in range(3)])
+        assert np.abs(expected).max() > 1e-2  # a real effect, not two zeros
+        assert np.allclose(got[:, m], expected, rtol=2e-2, atol=1e-4), (m, got[:, m], expected)

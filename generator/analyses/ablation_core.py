@@ -243,5 +243,5 @@ def unsupported(model) -> str:
     """Why a model gets no ablation or class influence, in one sentence for its pages."""
     merge = taps.first_merge(model)
     where = f": its branches merge at {merge} ({model.get_layer(merge).__class__.__name__})" if merge else ""
-    return (f"Ablation and class influence are not computed for this model. Both run the network on from a "
-            f"layer as one chain of layers, and this model is not one{where}.")
+    return (f"Ablation is not computed for this model: it runs the network on from a layer as one chain of "
+            f"layers, and this model is not one{where}. Class influence (gradient × activation) is.")

@@ -36,8 +36,10 @@ def _compute(build) -> Artifact:
     from ..model import taps
     from .influence_core import influence
 
+    from .influence_core import class_layer
+
     model = build.model
-    if taps.chain(model) is None:
+    if taps.chain(model) is None and class_layer(model) is None:
         return Artifact("", {}, {"layers": []})
     names = [i.name for i in taps.map_layers(model)] + [i.name for i in taps.node_layers(model)][:-1]
     arrays = influence(model, names, build.x_test(), build.dataset.y_test, build.dataset.n_classes)

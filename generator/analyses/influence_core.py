@@ -2,8 +2,8 @@
 mean over each class's test images of gradient × activation of that class's own logit, summed over
 the unit's positions.
 
-One forward pass through the chain of layers, with every wanted layer's output recorded, and one
-backward pass give the gradients at all of them together (not one pass per layer).
+One forward pass, with every wanted layer's output recorded, and one backward pass give the gradients
+at all of them together (not one pass per layer); for a chain of layers or any graph (see _forward).
 """
 from __future__ import annotations
 
@@ -18,17 +18,11 @@ def _step(model, names: tuple, n_classes: int):
     """A compiled f(x, y) -> {layer: (K, C) summed influence per class and unit} for one chunk."""
     import tensorflow as tf
 
-    layers_ = taps.chain(model)
-    wanted = set(names)
+    forward = _forward(model, names)
 
     def run(x, y):
         with tf.GradientTape() as tape:
-            h, kept = x, {}
-            for lay in layers_[:-1]:
-                h = lay(h, training=False)
-                if lay.name in wanted:
-                    kept[lay.name] = h
-            logits = fast_cut.stock_preactivation(layers_[-1], h)[:, 0, 0, :]
+            kept, logits = forward(x)
             own = tf.reduce_sum(logits * tf.one_hot(y, n_classes))  # each image's own class logit
         grads = tape.gradient(own, [kept[n] for n in names])
         onehot = tf.one_hot(y, n_classes)
@@ -42,9 +36,48 @@ def _step(model, names: tuple, n_classes: int):
     return taps.cached(model, ("influence-step", names, n_classes), lambda: tf.function(run))
 
 
+def _forward(model, names: tuple):
+    """f(x) -> ({layer: output}, class logits), every step inside the caller's tape. A chain runs layer
+    by layer; any other graph (residual Add, Concatenate) through a sub-model that also returns the
+    input of the class layer, whose logits are its output before the softmax."""
+    layers_ = taps.chain(model)
+    if layers_ is not None:
+        wanted = set(names)
+
+        def chain_forward(x):
+            h, kept = x, {}
+            for lay in layers_[:-1]:
+                h = lay(h, training=False)
+                if lay.name in wanted:
+                    kept[lay.name] = h
+            return kept, fast_cut.stock_preactivation(layers_[-1], h)[:, 0, 0, :]
+
+        return chain_forward
+    import keras
+
+    last = class_layer(model)
+    sub = keras.Model(model.inputs, [model.get_layer(n).output for n in names] + [last.input])
+
+    def graph_forward(x):
+        out = sub(x, training=False)
+        z = fast_cut.stock_preactivation(last, out[-1])
+        return dict(zip(names, out[:-1])), (z[:, 0, 0, :] if len(z.shape) == 4 else z)
+
+    return graph_forward
+
+
+def class_layer(model):
+    """The Dense layer whose output (before its softmax) is the model's output, or None."""
+    import keras
+
+    nodes = taps.node_layers(model)
+    last = model.get_layer(nodes[-1].name) if nodes else None
+    return last if last is not None and isinstance(last, keras.layers.Dense) and model.outputs[0] is last.output else None
+
+
 def influence(model, names: list[str], x: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
     """{layer: float32 (K, C)}: mean influence of each unit on each class's own logit over that class's
-    images. x: standardized images, y: labels. Needs a chain model."""
+    images. x: standardized images, y: labels. A chain model, or any whose output is a Dense layer's."""
     if not names:
         return {}
     step = _step(model, tuple(names), n_classes)

@@ -164,6 +164,10 @@ def test_rgb_residual_model(tmp_path):
     for page in (site / "layers" / "conv_b" / "index.html", site / "layers" / "conv_b" / "map-000.html",
                  site / "index.html"):
         assert why in page.read_text(), page
+    # Its patterns are in their own colours: no viridis pixel scale beside them, the words instead.
+    for page in (site / "layers" / "conv_b" / "index.html", site / "layers" / "conv_b" / "map-000.html"):
+        html = page.read_text()
+        assert "colorbar-pixels.png" not in html and "in their own colours" in html, page
     # An RGB model dreams in RGB: the 48 px picture (dreams.picture_size), carving on the model's 32×32
     # input (shown 5× larger), the tiled dream on 2×2 tiles of 32×32 (3×), a layer dream at 48 px.
     dreams = site / "dreams"

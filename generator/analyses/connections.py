@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cache import Artifact, code_version
-from ..pages.colour_keys import PATTERN
+from ..pages.colour_keys import pattern_key
 from ..pages.model import Panel
 from ..pages import units
 from ..pages.section import Section
@@ -121,7 +121,7 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     unit = units.word(build, layer)
     data = Wiring(inputs, outputs, f"The strongest inputs into {unit} {m}", f"What {unit} {m} feeds most")
     return [Panel("connections", "Connections: the strongest weights in and out", "panels/connections.html", data,
-                  colours=PATTERN)]
+                  colours=pattern_key(build))]
 
 
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], draw=lambda build, out: None,

@@ -20,7 +20,7 @@ from .. import imaging
 from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..pages import urls
-from ..pages.colour_keys import PATTERN
+from ..pages.colour_keys import PATTERN, pattern_key
 from ..pages.model import Panel
 from ..pages.section import Section
 from ..registry import Analysis
@@ -169,7 +169,7 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     best_test = float(build.results[oip_stage(layer)].arrays["stat_best_test"][m])
     view = ShownView(_asset(layer, m, "shown.png"), _asset(layer, m, "shownc.png"),
                      f"{layer} map {m}: the strongest pattern that is not flat", words(a, m, best_test))
-    return [Panel("shown", "The pattern shown: not flat", "panels/shown.html", view, colours=PATTERN)]
+    return [Panel("shown", "The pattern shown: not flat", "panels/shown.html", view, colours=pattern_key(build))]
 
 
 def shown_pattern(build, layer: str, m: int):

@@ -19,7 +19,8 @@ class ColourKey:
     caption: str  # what the colours mean on the pictures beside it
 
     def draw(self, out: Path) -> None:
-        imaging.colorbar(out / self.image, self.cmap, self.vmin, self.vmax, self.label)
+        if self.image:  # a key without a bar (RGB patterns) is only its caption
+            imaging.colorbar(out / self.image, self.cmap, self.vmin, self.vmax, self.label)
 
 
 # Patterns in colour (map pages, layer thumbnails): one fixed scale in pixel units for every map.
@@ -27,6 +28,17 @@ PATTERN = ColourKey("layers/img/colorbar-pixels.png", "viridis", 0, 255, "pixel 
                     "colour bar: viridis from dark purple at pixel value 0 to yellow at 255",
                     "Colour view: the pattern's pixel values, 0 (dark purple) to 255 (yellow), the same scale on "
                     "every map.")
+
+# A colour model's patterns are drawn in their own colours: no scale to read, only the words.
+RGB_PATTERN = ColourKey("", "", 0, 255, "", "",
+                        "The patterns are in their own colours: red, green and blue each from 0 to 255, as the model's "
+                        "input sees them (no colour map).")
+
+
+def pattern_key(build) -> ColourKey:
+    """The key of the patterns' colour view: viridis 0–255 for a gray model, their own colours for RGB."""
+    return PATTERN if build.dataset.image_shape[-1] == 1 else RGB_PATTERN
+
 
 # A test image in colour beside its gray view (image-set pages).
 INPUT = ColourKey("sets/img/colorbar-input.png", "viridis", 0, 255, "pixel value (0 black … 255 white)",

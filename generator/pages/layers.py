@@ -12,7 +12,7 @@ from ..analyses.oip_results import best_final, best_start, stage_name, start_lab
 from ..data.dataset import unstandardize
 from . import urls
 from . import map_evidence, map_index
-from .colour_keys import HEAT, PATTERN, ColourKey
+from .colour_keys import HEAT, PATTERN, ColourKey, pattern_key
 from .map_charts import MapCharts, map_charts
 from ..analyses.centre_nodes import centre_patterns
 from ..analyses.shown_patterns import shown_pattern
@@ -227,6 +227,7 @@ def layer_data(build, layer: str, a: dict, status_of: np.ndarray | None = None) 
                      float(build.results[stage_name(layer)].meta["seconds"]),
                      a["final"].shape[1], build.cfg.oip.steps, live_ok, OBJECTIVES[build.cfg.oip.objective])
     data.median_auc = map_evidence.median_auc_text(map_evidence.trust_auc(build, layer))
+    data.colours = pattern_key(build)
     return data
 
 
@@ -314,7 +315,7 @@ def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
     charts = map_charts(build.cfg.oip, a, m, labels, best, build.dataset.class_names)
     has_nodes = "node_patterns" in a
     ratio_words, peak_words = _ratio_words(a, f, m, _ratio_text(ratio))
-    return MapData(layer, m, status, _ratio_text(ratio),
+    data = MapData(layer, m, status, _ratio_text(ratio),
                    float(a["final"][m, best]), float(a["stat_best_test"][m]), float(a["stat_max_point"][m]),
                    ratio_words, peak_words, f"{status.capitalize()}: {MEANING[status]}",
                    _evidence(build, a, m, status), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
@@ -328,6 +329,8 @@ def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
                          _data_url(layer, m, "patterns")),
                     Link("activation per step (.npy, starts × steps+1)", _data_url(layer, m, "curves"))],
                    "mean activation", registry.panels("map-top", build, layer, m), registry.panels("map", build, layer, m))
+    data.pattern_colours = pattern_key(build)
+    return data
 
 
 def pages(build) -> list[Page]:
@@ -365,7 +368,7 @@ def cards(build) -> list[Card]:
         lines = [f"{len(d.maps)} maps: " + ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s] or s != "failed")]
         thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:STRIP]]
         result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs,
-                           more=len(d.maps) - len(thumbs), colours=PATTERN if i == 0 else None))
+                           more=len(d.maps) - len(thumbs), colours=pattern_key(build) if i == 0 else None))
     return result
 
 

@@ -12,7 +12,7 @@ from .. import imaging, registry
 from ..analyses.map_truth import MEANING, STATUSES, map_status
 from ..analyses.oip_results import best_start
 from ..data.dataset import unstandardize
-from .colour_keys import PATTERN, ColourKey
+from .colour_keys import PATTERN, ColourKey, pattern_key
 from . import svg, urls
 from .model import Link, Page, Panel, chain
 from .section import Card, Section, in_build
@@ -133,7 +133,7 @@ def layer_data(build, layer: str) -> DenseLayerData:
             f"is above 0. Each card shows the input pattern that drives the node hardest (gradient ascent from "
             f"{a['final'].shape[1]} random starts, {build.cfg.oip.steps} steps, all nodes in one batch, "
             f"{float(a['seconds']):.1f} s).")
-    return DenseLayerData(layer, cards, counts, {s: MEANING[s] for s in STATUSES}, lead)
+    return DenseLayerData(layer, cards, counts, {s: MEANING[s] for s in STATUSES}, lead, colours=pattern_key(build))
 
 
 def _weights(build, layer: str, a: dict, i: int) -> tuple[list[Bar], str, str]:
@@ -183,7 +183,7 @@ def node_data(build, layer: str, i: int, status: str) -> NodeData:
     return NodeData(layer, i, status, f"{status.capitalize()}: {MEANING[status]}.", firing, starts, examples, note,
                     svg.bar_chart(profile, list(build.dataset.class_names), "class of the test image", "mean activation",
                                   int(np.argmax(profile))),
-                    bars, to, words, panels=registry.panels("node", build, layer, i))
+                    bars, to, words, panels=registry.panels("node", build, layer, i), colours=pattern_key(build))
 
 
 def tabs(build) -> list[Link]:

@@ -131,9 +131,10 @@ def _images(n: int) -> str:
 
 
 def map_panel(build, layer: str, m: int) -> list[Panel]:
-    if _unsupported(build):
+    why = _unsupported(build)
+    if why:
         return [Panel("ablation", f"What the decision loses without this {units.word(build, layer)} (ablation)",
-                      "panels/note.html", _unsupported(build))]
+                      "panels/note.html", why)]
     if not enabled(build) or not _has(build, layer):
         return []
     art = _art(build)
@@ -173,8 +174,9 @@ def _unsupported(build) -> str:
 
 
 def layer_panel(build, layer: str) -> list[Panel]:
-    if _unsupported(build):
-        return [Panel("ablation", "What the decision needs (ablation)", "panels/note.html", _unsupported(build))]
+    why = _unsupported(build)
+    if why:
+        return [Panel("ablation", "What the decision needs (ablation)", "panels/note.html", why)]
     if not enabled(build) or not _has(build, layer):
         return []
     return [Panel("ablation", f"Which {units.word(build, layer)}s of {layer} the decision needs (ablation)", "panels/ablation_layer.html",
@@ -188,8 +190,9 @@ def cards(build) -> list[Card]:
             d = layer_numbers(build, layer)
             top = d.rows[0]
             lines.append(f"{layer}: without map {top.index} (set to 0) accuracy is {top.accuracy} ({top.change})")
-    if _unsupported(build):
-        lines = [_unsupported(build)]
+    why = _unsupported(build)
+    if why:
+        lines = [why]
     if not lines:
         return []
     return [Card("Ablation — what each map is for", urls.layer(build.cfg.oip.layers[0]) + "#ablation", lines)]

@@ -34,12 +34,10 @@ def run(build) -> Artifact:
 
 def _compute(build) -> Artifact:
     from ..model import taps
-    from .influence_core import influence
-
-    from .influence_core import class_layer
+    from .influence_core import class_layer, influence
 
     model = build.model
-    if taps.chain(model) is None and class_layer(model) is None:
+    if class_layer(model) is None:
         return Artifact("", {}, {"layers": []})
     names = [i.name for i in taps.map_layers(model)] + [i.name for i in taps.node_layers(model)][:-1]
     arrays = influence(model, names, build.x_test(), build.dataset.y_test, build.dataset.n_classes)

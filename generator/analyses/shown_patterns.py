@@ -117,7 +117,7 @@ def flat_line(build, arts: dict) -> str:
         fired += int(on.sum())
         a = art.arrays
         shown += int((on & np.where(a["contrast"], a["share"] >= FLAT_SHARE, a["strongest_flat"])).sum())
-        strongest += int((on & art.arrays["strongest_flat"]).sum())
+        strongest += int((on & a["strongest_flat"]).sum())
     return (f"[shown] flat best patterns (>= {FLAT_SHARE:.0%} of the pixels at the bounds) among the {fired} maps "
             f"the test images fire: {shown} shown ({strongest} strongest patterns are flat; each is kept for the "
             f"ratio and a contrast pattern is shown instead)")

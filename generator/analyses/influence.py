@@ -37,7 +37,7 @@ def _compute(build) -> Artifact:
     from .influence_core import class_layer, influence
 
     model = build.model
-    if class_layer(model) is None:
+    if taps.chain(model) is None and class_layer(model) is None:
         return Artifact("", {}, {"layers": []})
     names = [i.name for i in taps.map_layers(model)] + [i.name for i in taps.node_layers(model)][:-1]
     arrays = influence(model, names, build.x_test(), build.dataset.y_test, build.dataset.n_classes)

@@ -3,7 +3,7 @@ mean over each class's test images of gradient × activation of that class's own
 the unit's positions.
 
 One forward pass, with every wanted layer's output recorded, and one backward pass give the gradients
-at all of them together (not one pass per layer), for any graph whose output is a Dense layer's.
+at all of them together (not one pass per layer); for a chain of layers or any graph (see _forward).
 """
 from __future__ import annotations
 
@@ -37,20 +37,33 @@ def _step(model, names: tuple, n_classes: int):
 
 
 def _forward(model, names: tuple):
-    """f(x) -> ({layer: output}, class logits), every step inside the caller's tape: one sub-model to the
-    wanted layers and the class layer's input (a chain or any graph: residual Add, Concatenate), the
-    logits being the class layer's output before its softmax."""
+    """f(x) -> ({layer: output}, class logits), every step inside the caller's tape. A chain runs layer
+    by layer; any other graph (residual Add, Concatenate) through a sub-model that also returns the
+    input of the class layer, whose logits are its output before the softmax."""
+    layers_ = taps.chain(model)
+    if layers_ is not None:
+        wanted = set(names)
+
+        def chain_forward(x):
+            h, kept = x, {}
+            for lay in layers_[:-1]:
+                h = lay(h, training=False)
+                if lay.name in wanted:
+                    kept[lay.name] = h
+            return kept, fast_cut.stock_preactivation(layers_[-1], h)[:, 0, 0, :]
+
+        return chain_forward
     import keras
 
     last = class_layer(model)
     sub = keras.Model(model.inputs, [model.get_layer(n).output for n in names] + [last.input])
 
-    def forward(x):
+    def graph_forward(x):
         out = sub(x, training=False)
         z = fast_cut.stock_preactivation(last, out[-1])
         return dict(zip(names, out[:-1])), (z[:, 0, 0, :] if len(z.shape) == 4 else z)
 
-    return forward
+    return graph_forward
 
 
 def class_layer(model):
@@ -64,7 +77,7 @@ def class_layer(model):
 
 def influence(model, names: list[str], x: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
     """{layer: float32 (K, C)}: mean influence of each unit on each class's own logit over that class's
-    images. x: standardized images, y: labels. Any model whose output is a Dense layer's (class_layer)."""
+    images. x: standardized images, y: labels. A chain model, or any whose output is a Dense layer's."""
     if not names:
         return {}
     step = _step(model, tuple(names), n_classes)

@@ -96,3 +96,26 @@ def test_influence_on_a_residual_model_is_the_derivative_of_scaling_the_map():
         expected = np.array([d[y == k].mean() for k in range(3)])
         assert np.abs(expected).max() > 1e-2  # a real effect, not two zeros
         assert np.allclose(got[:, m], expected, rtol=2e-2, atol=1e-4), (m, got[:, m], expected)
+
+
+def test_influence_of_the_hidden_dense_layer_on_the_seed_network_is_in_closed_form(tmp_path):
+    """For Dense_1, the own-class logit's gradient is the class layer's weight column, so the influence is
+    activation × that weight: computed here from Dense_1's output and Dense_2's kernel alone. On a model
+    saved and loaded again, as a build has it (a loaded Sequential's graph is not the one it was built with)."""
+    import keras
+
+    from generator.analyses.influence_core import influence
+    from generator.model.architecture import build_model
+
+    keras.utils.set_random_seed(2)
+    build_model().save(tmp_path / "seed.keras")
+    model = keras.saving.load_model(tmp_path / "seed.keras", compile=False)
+    x = np.random.default_rng(3).normal(size=(30, 28, 28, 1)).astype(np.float32)
+    y = np.arange(30) % 10
+    got = influence(model, ["Conv2D_3", "Dense_1"], x, y, 10)
+    h = keras.Model(model.inputs, model.get_layer("Dense_1").output).predict(x, verbose=0)
+    w = model.get_layer("Dense_2").kernel.numpy()
+    share = h * w[:, y].T                                   # (images, nodes)
+    expected = np.stack([share[y == k].mean(axis=0) for k in range(10)])
+    assert got["Dense_1"].shape == (10, 100) and np.abs(expected).max() > 0
+    assert np.allclose(got["Dense_1"], expected, rtol=1e-4, atol=1e-6)

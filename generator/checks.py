@@ -1,6 +1,6 @@
 """Checks across keys that the schema cannot express, run before any data is read or model trained,
 so `check` tells the truth and a build fails in a second, not after minutes of training. Each
-analysis brings its own checks through the registry."""
+stage brings its own checks through the registry."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,9 +17,9 @@ def check_config(cfg: Config, root: Path) -> None:
         raise UserError("data.dataset: custom needs data.path (a keras-layout .npz)")
     if cfg.model.path:
         check_model_file(cfg, root)
-    for analysis in registry.analyses():
-        if analysis.check is not None:
-            analysis.check(cfg, root)
+    for stage in registry.stages():
+        if stage.check is not None:
+            stage.check(cfg, root)
 
 
 def model_path(cfg: Config, root: Path) -> Path:
@@ -53,6 +53,6 @@ def check_data(cfg: Config, dataset) -> None:
     if not cfg.model.path and side < SEED_MIN_SIDE:
         raise UserError(f"the data's images are {side} px on a side; the seed network needs at least "
                         f"{SEED_MIN_SIDE}×{SEED_MIN_SIDE} (give model.path for a network of your own)")
-    for analysis in registry.analyses():
-        if analysis.check_data is not None:
-            analysis.check_data(cfg, dataset)
+    for stage in registry.stages():
+        if stage.check_data is not None:
+            stage.check_data(cfg, dataset)

@@ -9,8 +9,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import progress
-from .cache import Artifact, Store, stable_hash
-from .config import Config, as_dict
+from .cache import Artifact, Store, code_version, stable_hash
+from .config import Config
 from .data import Dataset
 from .data.dataset import standardize
 
@@ -20,6 +20,44 @@ class Timing:
     stage: str
     seconds: float
     reused: bool
+
+
+class Results(dict):
+    """The results of a build by name. While a stage runs, it may read only its own results and those
+    of the stages it requires: a read of any other is a programming error that stops the build, so a
+    stage's `requires` (which orders the stages) is always true."""
+
+    def __init__(self):
+        super().__init__()
+        self.owner: dict[str, str] = {}  # result name -> the stage that made it
+        self.running = None  # the registry.Stage being run, if any
+
+    def _check(self, name) -> None:
+        stage = self.running
+        if stage is None or not isinstance(name, str):
+            return
+        owner = self.owner.get(name)
+        if owner is None:  # not made (yet): find whose it would be from the name
+            owner = name if "-" not in name else name.split("-", 1)[0]
+        if owner != stage.name and owner not in stage.requires:
+            raise RequiresError(f"stage {stage.name!r} read the result {name!r} of stage {owner!r} "
+                                f"without requiring it (add {owner!r} to its requires)")
+
+    def __getitem__(self, name):
+        self._check(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self._check(name)
+        return super().get(name, default)
+
+    def __contains__(self, name) -> bool:
+        self._check(name)
+        return super().__contains__(name)
+
+
+class RequiresError(RuntimeError):
+    pass
 
 
 @dataclass
@@ -32,7 +70,7 @@ class Build:
     model_path: Path | None = None
     model_info: dict[str, Any] = field(default_factory=dict)
     weights_hash: str = ""
-    results: dict[str, Artifact] = field(default_factory=dict)
+    results: Results = field(default_factory=Results)
     timings: list[Timing] = field(default_factory=list)
     started: float = 0.0  # perf_counter() when the build began, for the footer's duration
     pages_written: int = 0
@@ -62,8 +100,30 @@ class Build:
     def pixel_range(self) -> tuple[float, float]:
         return ((0.0 - self.mean) / self.std, (255.0 - self.mean) / self.std)
 
+    def run_stage(self, stage) -> Any:
+        """Run one registry.Stage: for each of its layers (or once), reuse or compute its result. Returns the
+        Artifact, {layer: Artifact} for a per-layer stage, or None when the stage is off for this build."""
+        self.results.running = stage
+        try:
+            if not stage.enabled(self):
+                return None
+            version = code_version(*stage.code_modules())
+            if stage.per_layer:
+                out = {layer: self.stage(stage.result_name(layer), version, stage.depends(self, layer),
+                                         lambda layer=layer: stage.compute(self, layer))
+                       for layer in stage.layers(self)}
+            else:
+                out = self.stage(stage.name, version, stage.depends(self), lambda: stage.compute(self))
+            if stage.after is not None:
+                stage.after(self, out)
+            return out
+        finally:
+            self.results.running = None
+
     def stage(self, name: str, version: str, depends: Any, compute: Callable[[], Artifact]) -> Artifact:
         """Reuse the stored result for (name, version, depends) or compute and store it."""
+        if self.results.running is not None:
+            self.results.owner[name] = self.results.running.name
         key = stable_hash(name, version, self.weights_hash, self.dataset.fingerprint(), depends)
         start = time.perf_counter()
         artifact = self.store.load(name, key)

@@ -31,9 +31,8 @@ def build_site(cfg: Config, out: Path, root: Path, cache: Path | None = None, lo
 
     build.config_hash = config_hash(cfg)  # the config as written, which the footer names
     build.cfg = with_model_defaults(cfg, map_layer_names(build.model_info["summary"]))
-    for analysis in registry.analyses():
-        if analysis.run is not None:
-            analysis.run(build)
+    for stage in registry.stages():
+        build.run_stage(stage)
     write_site(build, out)
     log(summary(build, out, time.perf_counter() - started))
     return build

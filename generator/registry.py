@@ -1,89 +1,183 @@
-"""The analyses of a build: each declares, in one place (its module's `ANALYSIS`), its name, its config
-section, its checks, its stage, its page section and the panels it adds to other sections' pages.
+"""The features of a build and the two contracts they meet.
 
-The pipeline, the checks and the pages iterate this registry; a section finds another by name. The
-modules are named as strings and imported only when asked for, so nothing here pulls an analysis'
-code into another one's cache key (keys hash the modules a module imports; see cache.code_version).
+**Stage**: a computation whose result is cached. It names the stages whose results it reads
+(`requires`; the registry orders stages from it, fails on a cycle, and the build stops a stage that
+reads a result it did not require), its config section, its checks, and a compute function; the
+core does the per-layer naming and looping, and keys the cache on the stage's compute-only modules
+(`code`, never page code), the weights, the data and what `depends` returns.
 
-Adding an analysis: write its module (with `ANALYSIS = Analysis(...)`), its template and its test,
-and add one line to ANALYSES.
+**Section** (generator.pages.section): the pictures and pages of a feature, and its panels on the
+pages other features own, through typed, optional hooks (`map_panels(build, layer, m)`, ...).
+
+Each feature is a package under generator/features/ whose __init__ names its stage and section
+modules as strings, so nothing here imports a feature's code until it is asked for (cache keys hash
+the modules a module imports; see cache.code_version). Adding an analysis: its module (with
+`STAGE = Stage(...)` and/or `SECTION = Section(...)`), its fragment, its test, and one line in its
+feature's __init__ (or one line here for a new feature).
 """
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-# Each module defines ANALYSIS. Stages run in this order (a stage may use the results of those
-# before it); page sections appear in this order in the header and on the index.
-ANALYSES = [
-    "generator.analyses.oip_stage",
-    "generator.analyses.firing",
-    "generator.analyses.shown_patterns",
-    "generator.analyses.diversity",
-    "generator.analyses.centre_nodes",
-    "generator.analyses.trust",
-    "generator.analyses.nodes",
-    "generator.analyses.kernels",
-    "generator.analyses.evaluation",
-    "generator.analyses.ablation",
-    "generator.analyses.influence",
-    "generator.analyses.connections",
-    "generator.analyses.image_set_stage",
-    "generator.analyses.separation",
-    "generator.analyses.confusion",
-    "generator.analyses.attributions",
-    "generator.analyses.dreams",
-    "generator.pages.guide",
+# Features in the order their pages appear in the header and on the index.
+FEATURES = [
+    "generator.features.patterns",
+    "generator.features.evidence",
+    "generator.features.role",
+    "generator.features.sets",
+    "generator.features.confusion",
+    "generator.features.explain",
+    "generator.features.dreams",
+    "generator.features.guide",
 ]
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What one analysis contributes to a build. Every part is optional.
+def _default_layers(build) -> list[str]:
+    return list(build.cfg.oip.layers or ())
 
-    check(cfg, root): raise a UserError naming the key, before any data is read or model trained.
-    check_data(cfg, dataset): the same, for checks that need the data (e.g. image numbers in range).
-    run(build): compute (or reuse) the results and leave them in build.results.
-    section: the module whose SECTION draws the analysis' pictures, describes its pages and may add
-      panels to other sections' pages (Section.panels).
+
+@dataclass(frozen=True)
+class Stage:
+    """One cached computation. Every part but the name is optional.
+
+    compute(build) -> Artifact, or compute(build, layer) when per_layer (one result per layer of
+      layers(build), stored as f"{name}-{layer.lower()}"); depends(build[, layer]): what the result
+      depends on besides its code, the weights and the data.
+    requires: names of the stages whose results it reads (to compute, or in depends).
+    enabled(build): whether it runs in this build; after(build, results): e.g. a summary line.
+    code: the modules whose source (and the generator modules they import) keys the cache; empty:
+      the module that declares the stage. Page code never belongs here.
+    check(cfg, root) / check_data(cfg, dataset): raise a UserError naming the key, before any data is
+      read or model trained / before training.
+    settings: the Config section it reads, for the README and error messages.
     """
     name: str
-    settings: str | None = None  # the Config section it reads, for the README and error messages
+    compute: Callable[..., Any] | None = None
+    depends: Callable[..., Any] = lambda build, *layer: {}
+    requires: tuple[str, ...] = ()
+    per_layer: bool = False
+    layers: Callable[[Any], list[str]] = _default_layers
+    enabled: Callable[[Any], bool] = lambda build: True
+    after: Callable[[Any, Any], None] | None = None
+    code: tuple[str, ...] = ()
+    settings: str | None = None
     check: Callable[..., None] | None = None
     check_data: Callable[..., None] | None = None
-    run: Callable[[Any], Any] | None = None
-    section: str | None = None
+    module: str = ""  # filled in by the registry: where the stage is declared
+
+    def result_name(self, layer: str | None = None) -> str:
+        return self.name if layer is None else layer_result(self.name, layer)
+
+    def code_modules(self) -> tuple[str, ...]:
+        return self.code or (self.module,)
 
 
-def analyses() -> list[Analysis]:
-    return [importlib.import_module(module).ANALYSIS for module in ANALYSES]
+def layer_result(stage: str, layer: str) -> str:
+    """The results key of a per-layer stage's result for one layer."""
+    return f"{stage}-{layer.lower()}"
 
 
-def get(name: str) -> Analysis | None:
-    return next((a for a in analyses() if a.name == name), None)
+def _feature(name: str):
+    return importlib.import_module(name)
 
 
-def section_module(name: str):
-    """The page-section module of the analysis called `name` (or of the section called `name`)."""
-    for analysis in analyses():
-        if analysis.section is None:
-            continue
-        module = importlib.import_module(analysis.section)
-        if name in (analysis.name, module.SECTION.name):
-            return module
-    return None
+def _declared(attribute: str, kind: str) -> list[tuple[str, Any]]:
+    out = []
+    for feature in FEATURES:
+        for module in getattr(_feature(feature), attribute, ()):
+            out.append((module, getattr(importlib.import_module(module), kind)))
+    return out
+
+
+def stages() -> list[Stage]:
+    """Every stage, ordered so that each runs after the stages it requires (else in declaration order)."""
+    return order([replace(stage, module=module) for module, stage in _declared("STAGES", "STAGE")])
+
+
+def order(declared: list[Stage]) -> list[Stage]:
+    by_name = {s.name: s for s in declared}
+    if len(by_name) != len(declared):
+        raise ValueError("two stages share a name: " + ", ".join(s.name for s in declared))
+    for stage in declared:
+        for need in stage.requires:
+            if need not in by_name:
+                raise ValueError(f"stage {stage.name!r} requires {need!r}, which no feature declares")
+    done: list[Stage] = []
+    placed: set[str] = set()
+    visiting: list[str] = []
+
+    def place(stage: Stage) -> None:
+        if stage.name in placed:
+            return
+        if stage.name in visiting:
+            cycle = visiting[visiting.index(stage.name):] + [stage.name]
+            raise ValueError("stages require each other in a cycle: " + " → ".join(cycle))
+        visiting.append(stage.name)
+        for need in stage.requires:
+            place(by_name[need])
+        visiting.pop()
+        placed.add(stage.name)
+        done.append(stage)
+
+    for stage in declared:
+        place(stage)
+    return done
+
+
+def get(name: str) -> Stage | None:
+    return next((s for s in stages() if s.name == name), None)
 
 
 def sections() -> list[tuple[str, Any]]:
-    """(module name, Section) of every analysis that has pages or pictures, in registry order."""
-    return [(a.section, importlib.import_module(a.section).SECTION) for a in analyses() if a.section]
+    """(module name, Section) of every feature's pages and panels, in FEATURES order."""
+    return _declared("SECTIONS", "SECTION")
 
 
-def panels(where: str, build, *args) -> list:
-    """Every enabled section's panels for one page: `where` is "map-top" (beside a map's patterns),
-    "map" (end of a map page) or "layer" (a layer page), args (layer[, map]); "node" (a dense node's
-    page) or "node-layer" (a dense layer's page), args (layer[, node]); "comparison" (a comparison
-    page), args (its position in the config's comparisons,); "set-image" (an image-set image's page),
-    args (test image number,)."""
-    return [p for _, s in sections() if where in s.panels and s.enabled(build) for p in s.panels[where](build, *args)]
+def section_module(name: str):
+    """The page-section module of the section called `name`, or None."""
+    for module, section in sections():
+        if section.name == name:
+            return importlib.import_module(module)
+    return None
+
+
+# The typed panel hooks: each returns every enabled section's panels for one place on one page.
+def _collect(hook: str, build, *args) -> list:
+    return [p for _, s in sections() if getattr(s, hook, None) is not None and s.enabled(build)
+            for p in getattr(s, hook)(build, *args)]
+
+
+def map_top_panels(build, layer: str, m: int) -> list:
+    """Beside a map's input patterns."""
+    return _collect("map_top_panels", build, layer, m)
+
+
+def map_panels(build, layer: str, m: int) -> list:
+    """On a map's page, after its patterns."""
+    return _collect("map_panels", build, layer, m)
+
+
+def layer_panels(build, layer: str) -> list:
+    return _collect("layer_panels", build, layer)
+
+
+def node_panels(build, layer: str, node: int) -> list:
+    """On a dense node's page."""
+    return _collect("node_panels", build, layer, node)
+
+
+def node_layer_panels(build, layer: str) -> list:
+    """On a dense layer's page."""
+    return _collect("node_layer_panels", build, layer)
+
+
+def image_panels(build, image: int) -> list:
+    """On the page of an image-set image (test image number `image`)."""
+    return _collect("image_panels", build, image)
+
+
+def comparison_panels(build, position: int) -> list:
+    """On a comparison page (its position in the config's comparisons)."""
+    return _collect("comparison_panels", build, position)

@@ -14,6 +14,8 @@ from .pages.glossary import link_terms
 from .pages.model import Page, SiteContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# A feature's own fragments live in its package and are named by it: "evidence/examples.html".
+FEATURES = Path(__file__).resolve().parent / "features"
 
 
 class ImageIndex:
@@ -35,7 +37,7 @@ class ImageIndex:
 
 
 def environment(images: ImageIndex) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "js"]),
+    env = Environment(loader=FileSystemLoader([TEMPLATES, FEATURES]), autoescape=select_autoescape(["html", "js"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["rel"] = _rel
     env.filters["pct"] = lambda v, digits=2: f"{100 * v:.{digits}f} %"

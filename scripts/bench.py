@@ -52,7 +52,7 @@ def naive_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
     import numpy as np
     import tensorflow as tf
 
-    from generator.analyses.oip_engine import snapshot_steps
+    from generator.features.patterns.oip_engine import snapshot_steps
     from generator.ascent import render, transforms
     from generator.ascent.param import noise_starts
     from generator.model import fast_cut, taps
@@ -111,7 +111,7 @@ def timed(fn):
 
 
 def compare_with_naive(model, maps: int, steps: int) -> bool:
-    from generator.analyses import oip_engine
+    from generator.features.patterns import oip_engine
     from generator.config.oip import OIPConfig
 
     base = OIPConfig()
@@ -140,7 +140,7 @@ def compare_with_naive(model, maps: int, steps: int) -> bool:
 
 
 def full_workload(model) -> bool:
-    from generator.analyses import oip_engine
+    from generator.features.patterns import oip_engine
     from generator.ascent import render
     from generator.config.oip import OIPConfig
 

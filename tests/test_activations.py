@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator.analyses.activations import grid_layout, layer_activations, layer_scales, merge_activations
-from generator.analyses.compare import compare_sets
-from generator.analyses.image_sets import resolve_set, slug, validate_sets
+from generator.features.sets.activations import grid_layout, layer_activations, layer_scales, merge_activations
+from generator.features.sets.compare import compare_sets
+from generator.features.sets.image_sets import resolve_set, slug, validate_sets
 from generator.config.activations import ActivationsConfig, ComparisonConfig, ImageSetConfig, SetRule
 from generator.errors import UserError
 

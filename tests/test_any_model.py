@@ -205,7 +205,7 @@ def test_chunk_of_rows_follows_the_memory_a_row_needs():
 def test_separable_and_depthwise_maps_get_oips():
     import keras
 
-    from generator.analyses import oip_engine
+    from generator.features.patterns import oip_engine
     from generator.config.oip import OIPConfig
 
     model = keras.Sequential([keras.Input((16, 16, 3)),

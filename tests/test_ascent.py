@@ -169,7 +169,7 @@ def test_callbacks_begin_step_end_and_stops(model, images):
 
 
 def test_snapshots_and_curves_come_out_as_the_oip_engine_reports_them(model):
-    from generator.analyses import oip_engine
+    from generator.features.patterns import oip_engine
 
     res = oip_engine.layer_oips(model, "Conv2D_3", TINY, PIXEL_RANGE, seed=5, maps=[4, 9])
     snaps, curve = callbacks.Snapshots(oip_engine.snapshot_steps(TINY.steps, TINY.snapshots)), callbacks.Curve()

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator.analyses import attr_core as core
-from generator.analyses import faithfulness as faith
-from generator.analyses.attributions import _probability, attributions, randomized
+from generator.features.explain import attr_core as core
+from generator.features.explain import faithfulness as faith
+from generator.features.explain.attributions import _probability, attributions, randomized
 
 ROOT = Path(__file__).resolve().parent.parent
 LEFT = 14
@@ -192,8 +192,8 @@ def test_rank_correlation_on_the_digit_ignores_the_shared_black_background():
 def test_a_network_with_many_mistakes_gets_its_most_confident_ones_explained():
     from types import SimpleNamespace
 
-    from generator.analyses import attributions
-    from generator.pages.explain import _scope
+    from generator.features.explain import attributions
+    from generator.features.explain.pages import _scope
 
     n, k = attributions.MAX_MISTAKES + 40, 3
     rng = np.random.default_rng(0)

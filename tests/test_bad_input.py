@@ -317,16 +317,16 @@ def _poisoned(model, layer: str, index: int, value: float):
 
 def _oip_engine():
     try:
-        from generator.analyses import oip_engine
+        from generator.features.patterns import oip_engine
     except ImportError:
-        pytest.skip("generator/analyses/oip_engine.py does not exist yet")
+        pytest.skip("generator/features/patterns/oip_engine.py does not exist yet")
     return oip_engine
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf], ids=["nan", "inf"])
 def test_nan_in_ascent_fails_only_that_map(value):
     oip_engine = _oip_engine()
-    from generator.analyses.oip_results import map_status
+    from generator.features.patterns.oip_results import map_status
     from generator.config.oip import OIPConfig
     from generator.model.architecture import build_model
 

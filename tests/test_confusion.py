@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator.analyses import confusion
+from generator.features.confusion import confusion
 
 # 8 images of classes 0..2.  True: 0 0 0 1 1 2 2 2.  Predicted: 0 0 1 1 1 2 0 1.
 Y = np.array([0, 0, 0, 1, 1, 2, 2, 2])

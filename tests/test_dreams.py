@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.analyses import carving, dreams
-from generator.analyses import dream_picture as dp
-from generator.analyses import layer_dream
+from generator.features.dreams import carving, stage as dreams
+from generator.features.dreams import dream_picture as dp
+from generator.features.dreams import layer_dream
 from generator.model import taps
 from generator.config.dreams import DreamsConfig, LayerDreamConfig
 from generator.config.oip import OIPConfig

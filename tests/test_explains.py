@@ -16,7 +16,7 @@ from PIL import Image
 from generator import progress
 from generator.config.oip import OIPConfig
 from generator.pages import glossary, svg
-from generator.pages.map_charts import map_charts, smoothing_window
+from generator.features.patterns.page_charts import map_charts, smoothing_window
 
 
 # ---- charts -----------------------------------------------------------------------------------------------

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.analyses import image_set_stage
+from generator.features.sets import stage as image_set_stage
 from generator.cache import Artifact, Store
 from generator.config import Config
 from generator.config.oip import OIPConfig
 from generator.config.activations import ActivationsConfig, ComparisonConfig, ImageSetConfig
 from generator.context import Build
 from generator.data.dataset import Dataset, standardize
-from generator.analyses.image_sets import validate_sets
+from generator.features.sets.image_sets import validate_sets
 from generator.errors import UserError
-from generator.pages import image_sets as section
+from generator.features.sets import pages as section
 from generator.pages import urls
 
 SHOWN = ["Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3", "Dense_1", "Dense_2"]
@@ -70,7 +70,7 @@ def tiny_site(tmp_path_factory):
                             comparisons=[ComparisonConfig(a="fours", b="nines")])
     tmp = tmp_path_factory.mktemp("tiny-sets")
     build = make_build(tmp, cfg, x_test, y_test, model)
-    image_set_stage.run(build)
+    build.run_stage(image_set_stage.STAGE)
     out = tmp / "site"
     section.draw(build, out)
     return build, model, out
@@ -180,7 +180,7 @@ def constructed_dense(monkeypatch, tmp_path):
                                         ImageSetConfig(name="B", indices=[2, 3, 4])],
                             comparisons=[ComparisonConfig(a="A", b="B")], threshold=0.5)
     build = make_build(tmp_path, cfg, x_test, np.array([4, 4, 9, 9, 9], dtype=np.uint8), model=object())
-    image_set_stage.run(build)
+    build.run_stage(image_set_stage.STAGE)
     return build
 
 
@@ -232,11 +232,11 @@ def test_image_listed_twice_is_a_user_error(tmp_path):
 
 def test_section_is_off_without_sets_and_map_links_need_the_gallery(tmp_path, monkeypatch):
     build = make_build(tmp_path, ActivationsConfig(), np.zeros((2, 28, 28), np.uint8), np.array([0, 1], np.uint8))
-    image_set_stage.run(build)
+    build.run_stage(image_set_stage.STAGE)
     assert not section.SECTION.enabled(build)
     from generator import registry
 
-    monkeypatch.setattr(registry, "ANALYSES", [m for m in registry.ANALYSES if m != "generator.analyses.oip_stage"])
+    monkeypatch.setattr(registry, "FEATURES", [m for m in registry.FEATURES if m != "generator.features.patterns"])
     assert section.layers_linked(build) is False
 
 
@@ -247,23 +247,23 @@ def test_maps_link_to_the_oip_gallery_only_when_it_is_built(tiny_site, monkeypat
     from generator import registry
 
     build, _, _ = tiny_site
-    gallery = types.ModuleType("generator.pages.layers")
-    gallery.SECTION = types.SimpleNamespace(name="layers", enabled=lambda b: True, panels={})
-    monkeypatch.setitem(sys.modules, "generator.pages.layers", gallery)
+    gallery = types.ModuleType("generator.features.patterns.pages")
+    gallery.SECTION = types.SimpleNamespace(name="layers", enabled=lambda b: True)
+    monkeypatch.setitem(sys.modules, "generator.features.patterns.pages", gallery)
 
-    def comparison_rows(analyses):
-        monkeypatch.setattr(registry, "ANALYSES", analyses)
+    def comparison_rows(features):
+        monkeypatch.setattr(registry, "FEATURES", features)
         page = next(p for p in section.pages(build) if p.url == urls.comparison("fours", "nines"))
         return {r.layer.name: r for r in page.data.layers}
 
-    rows = comparison_rows(["generator.analyses.oip_stage", "generator.analyses.image_set_stage"])
+    rows = comparison_rows(["generator.features.patterns", "generator.features.sets"])
     linked = [name for name, r in rows.items() if any(u.url for u in r.top)]
     assert linked and set(linked) <= set(build.cfg.oip.layers)
     for name in linked:
         assert all(u.url == urls.map_page(name, u.number) for u in rows[name].top)
         assert all(u.url == urls.map_page(name, u.number) for u in rows[name].units_a + rows[name].units_b)
     assert all(u.url is None for name in ("Max_Pool_1", "Dense_1") for u in rows[name].top)
-    rows = comparison_rows(["generator.analyses.image_set_stage"])
+    rows = comparison_rows(["generator.features.sets"])
     assert all(u.url is None for r in rows.values() for u in r.top)
 
 

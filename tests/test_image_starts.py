@@ -10,8 +10,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from generator.analyses import oip_stage  # noqa: E402
-from generator.analyses.oip_results import start_labels  # noqa: E402
+from generator.features.patterns import oip_stage
+from generator.features.patterns.oip_results import start_labels
 from generator.config.oip import OIPConfig  # noqa: E402
 
 PR = (-0.4, 2.8)

@@ -74,7 +74,7 @@ def test_influence_on_a_residual_model_is_the_derivative_of_scaling_the_map():
     by central differences on a model whose branches merge (no chain)."""
     import keras
 
-    from generator.analyses.influence_core import influence
+    from generator.features.role.influence_core import influence
     from generator.model import taps
 
     keras.utils.set_random_seed(5)
@@ -104,7 +104,7 @@ def test_influence_of_the_hidden_dense_layer_on_the_seed_network_is_in_closed_fo
     saved and loaded again, as a build has it (a loaded Sequential's graph is not the one it was built with)."""
     import keras
 
-    from generator.analyses.influence_core import influence
+    from generator.features.role.influence_core import influence
     from generator.model.architecture import build_model
 
     keras.utils.set_random_seed(2)

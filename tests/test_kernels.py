@@ -8,7 +8,7 @@ import pytest
 from matplotlib import colormaps
 from PIL import Image
 
-from generator.analyses import kernels
+from generator.features.patterns import kernels, kernels_panels
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,6 @@ def test_only_the_first_layer_gets_the_panel(quick_site):
 
 
 def test_reading_says_which_uniform_image_wins():
-    assert "brightest" in kernels._reading(1.0, 1.0)
-    assert "darkest" in kernels._reading(-1.0, 1.0)
-    assert "cancel" in kernels._reading(0.1, 1.0)
+    assert "brightest" in kernels_panels._reading(1.0, 1.0)
+    assert "darkest" in kernels_panels._reading(-1.0, 1.0)
+    assert "cancel" in kernels_panels._reading(0.1, 1.0)

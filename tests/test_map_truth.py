@@ -13,7 +13,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from generator.analyses import firing, map_truth, receptive  # noqa: E402
+from generator.features.evidence import firing, map_truth
+from generator.model import receptive
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "generator" / "data" / "sample" / "mnist-sample.npz"
@@ -126,7 +127,7 @@ def test_every_map_has_a_centre_pattern_and_examples_with_heat_and_crop(quick_si
 
 
 def test_auc_counts_ties_half_and_ranks_right():
-    from generator.analyses import trust
+    from generator.features.evidence import trust
 
     scores = np.array([[0.9], [0.8], [0.1], [0.8]])
     positive = np.array([[True], [True], [False], [False]])
@@ -134,7 +135,7 @@ def test_auc_counts_ties_half_and_ranks_right():
 
 
 def test_a_template_matches_its_own_patch_perfectly():
-    from generator.analyses import trust
+    from generator.features.evidence import trust
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 28, 28, 1)).astype(np.float32)
@@ -144,7 +145,7 @@ def test_a_template_matches_its_own_patch_perfectly():
 
 def test_a_field_larger_than_the_image_still_matches_its_own_patch():
     """A deep layer of a small image (a ResNet's last stage): the central field runs past the far edge."""
-    from generator.analyses import trust
+    from generator.features.evidence import trust
 
     rng = np.random.default_rng(1)
     x = rng.normal(size=(3, 8, 8, 1)).astype(np.float32)

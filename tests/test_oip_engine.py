@@ -12,8 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import importlib.util  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from generator.analyses import map_stats  # noqa: E402
-from generator.analyses import oip_engine as engine  # noqa: E402
+from generator.features.patterns import map_stats
+from generator.features.patterns import oip_engine as engine
 from generator.config.oip import OIPConfig  # noqa: E402
 
 

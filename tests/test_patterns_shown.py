@@ -10,7 +10,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from generator.analyses import diversity, map_truth  # noqa: E402
+from generator.features.patterns import diversity
+from generator.features.evidence import map_truth
 from generator.config.oip import OIPConfig  # noqa: E402
 
 PR = (-0.4, 2.8)  # a pixel range in standardized units, as MNIST's

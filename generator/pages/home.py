@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import imaging
-from ..analyses.map_truth import MEANING, STATUSES, fires_on
-from ..analyses.oip_results import stage_name
+from generator.features.evidence.map_truth import MEANING, STATUSES, fires_on
+from generator.features.patterns.oip_results import stage_name
 from ..config import as_dict, config_hash
 from . import urls
 from .model import Link, Page
@@ -92,7 +92,7 @@ class HomeData:
 # ---- the OIP gallery, when this build has one --------------------------------------------------
 
 def _gallery(build) -> list:
-    """LayerData of every OIP layer (generator.pages.layers), or [] when the build has no gallery."""
+    """LayerData of every OIP layer (generator.features.patterns.pages), or [] when the build has no gallery."""
     layers = in_build(build, "layers")
     if layers is None:
         return []

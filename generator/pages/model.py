@@ -16,7 +16,7 @@ class Link:
 @dataclass
 class Panel:
     """A block one analysis adds to another section's page (e.g. a map page), laid out by its own
-    partial template with `p.data` (see registry.Analysis.panels)."""
+    partial template with `p.data` (see the typed hooks of pages.section.Section)."""
     anchor: str
     title: str
     template: str  # e.g. "panels/kernels.html"

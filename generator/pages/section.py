@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import registry
 from ..cache import code_version, stable_hash
-from .model import Page
+from .model import Page, Panel
 
 
 @dataclass
@@ -29,18 +29,29 @@ class Card:
     colours: object | None = None  # a colour_keys.ColourKey when the thumbnails are drawn on that scale
 
 
+PanelHook = Callable[..., list[Panel]]
+
+
 @dataclass
 class Section:
+    """A feature's pictures and pages, and the panels it adds to pages other features own. Every hook is
+    optional; the shared pages lay out what the hooks return and know none of the features (see
+    generator.registry for where each hook's panels go)."""
     name: str
-    depends: Callable[[Any], Any]
-    draw: Callable[[Any, Path], None]
-    pages: Callable[[Any], list[Page]]
+    depends: Callable[[Any], Any] = lambda build: []  # what the pictures depend on (their cache key)
+    draw: Callable[[Any, Path], None] | None = None
+    pages: Callable[[Any], list[Page]] = lambda build: []
     cards: Callable[[Any], list[Card]] = lambda build: []
     enabled: Callable[[Any], bool] = lambda build: True
     # (tab label, url) in the header, or a function of the build giving it
     nav: tuple[str, str] | Callable[[Any], tuple[str, str]] | None = None
-    # Panels for other sections' pages: {"map-top" | "map" | "layer": f(build, layer[, map]) -> [Panel]}
-    panels: dict[str, Callable[..., list]] = field(default_factory=dict)
+    map_top_panels: PanelHook | None = None     # (build, layer, m): beside a map's input patterns
+    map_panels: PanelHook | None = None         # (build, layer, m): on a map's page, after its patterns
+    layer_panels: PanelHook | None = None       # (build, layer): on a map layer's page
+    node_panels: PanelHook | None = None        # (build, layer, node): on a dense node's page
+    node_layer_panels: PanelHook | None = None  # (build, layer): on a dense layer's page
+    image_panels: PanelHook | None = None       # (build, image): on an image-set image's page
+    comparison_panels: PanelHook | None = None  # (build, position): on a comparison page
 
     def nav_entry(self, build) -> tuple[str, str, str] | None:
         entry = self.nav(build) if callable(self.nav) else self.nav
@@ -56,6 +67,8 @@ def in_build(build, name: str):
 
 def place_assets(build, section: Section, module: str, staging: Path) -> bool:
     """Draw (or reuse) the section's pictures and link them into the staged site; True if reused."""
+    if section.draw is None:
+        return True
     key = stable_hash(section.name, code_version(module), section.depends(build))
     folder = build.store.root / "assets" / section.name / key
     reused = (folder / ".complete").exists()

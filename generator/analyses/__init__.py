@@ -1,1 +1,0 @@
-"""Analyses: functions from (model, data, settings) to plain arrays and numbers; no HTML here."""

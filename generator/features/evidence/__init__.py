@@ -1,0 +1,9 @@
+"""Evidence from the test set: how often and where each map fires, its strongest images, and how far
+its picture predicts the images it fires on.
+"""
+
+STAGES = (
+    "generator.features.evidence.firing",
+    "generator.features.evidence.trust",
+)
+SECTIONS = ()

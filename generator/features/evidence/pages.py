@@ -1,0 +1,181 @@
+"""A map page's test-set evidence: its firing counts in words, and its top examples, each with a
+heat map of where the map fires over the digit and the receptive-field crop at its strongest
+position. Only images that fire the map are shown; fewer than asked are said to be fewer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator import imaging
+from generator.model import receptive
+from generator.features.evidence.firing import stage_name
+from generator.pages import urls
+
+CROP_PX = 54  # crops are enlarged to about this many CSS pixels, whatever the receptive field
+HEAT_ALPHA = 0.6  # how much of the heat colour covers the digit
+
+
+@dataclass
+class TopImage:
+    index: int
+    image: str
+    heat: str
+    crop: str
+    crop_scale: int
+    value: float       # the image's mean activation over the map
+    peak: float        # the map's value at its strongest position on this image
+    position: str      # that position, e.g. "(12, 7)"
+    label: str
+
+
+@dataclass
+class Firing:
+    """The numbers and sentences of a map's firing statistics, made here so templates only lay out."""
+    lines: list[str]
+    examples_note: str  # "" when as many examples as asked fire the map
+    rf_text: str
+
+
+def firing_arrays(build) -> dict:
+    return {layer: build.results[stage_name(layer)].arrays for layer in build.cfg.oip.layers}
+
+
+def firing_keys(build) -> list:
+    return [build.results[stage_name(layer)].key for layer in build.cfg.oip.layers]
+
+
+def _heat_pixels(heat: np.ndarray, rf, shape: tuple[int, int]) -> np.ndarray:
+    """The activation map laid over the input: each pixel takes the position whose receptive-field
+    centre is nearest, so the heat sits where the map looks, not stretched over the whole image."""
+    size, jump, start = (int(v) for v in rf)
+    centre = start + (size - 1) / 2
+
+    def nearest(n_pixels: int, n_positions: int) -> np.ndarray:
+        return np.clip(np.round((np.arange(n_pixels) - centre) / jump), 0, n_positions - 1).astype(int)
+
+    rows, cols = nearest(shape[0], heat.shape[0]), nearest(shape[1], heat.shape[1])
+    return heat[np.ix_(rows, cols)]
+
+
+def _overlay(digit: np.ndarray, heat_px: np.ndarray) -> np.ndarray:
+    """RGB: the digit in gray, the map's activation over it in colour (black where it is 0)."""
+    base = np.repeat(imaging.gray(digit)[..., None], 3, axis=-1).astype(np.float64)
+    top = heat_px.max()
+    colour = imaging.colorize(heat_px, "inferno", 0.0, top if top > 0 else 1.0).astype(np.float64)
+    weight = HEAT_ALPHA * (heat_px > 0)[..., None]
+    return (base * (1 - weight) + colour * weight).round().astype(np.uint8)
+
+
+def draw(build, out: Path, layer: str, m: int, f: dict) -> None:
+    images = build.dataset.x_test
+    for t, index in enumerate(f["top_indices"][m]):
+        if index < 0:
+            continue
+        image = np.asarray(images[int(index)], np.float64)
+        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        digit = image.mean(axis=-1) if image.ndim == 3 else image  # the heat lies over a gray copy of a colour image
+        heat_px = _heat_pixels(f["heat"][m, t], f["rf"], digit.shape)
+        imaging.save_png(out / urls.map_asset(layer, m, f"heat{t}.png"), _overlay(digit, heat_px))
+        top, left, bottom, right = receptive.box(f["rf"], *f["peak"][m, t], *digit.shape)
+        crop = image[top:bottom, left:right]
+        if crop.ndim == 3:  # the crop keeps its colours
+            imaging.save_png(out / urls.map_asset(layer, m, f"crop{t}.png"), np.clip(crop, 0, 255).round().astype(np.uint8))
+        else:
+            imaging.save_array_png(out / urls.map_asset(layer, m, f"crop{t}.png"), crop, None)
+
+
+def top_images(build, layer: str, m: int, f: dict) -> list[TopImage]:
+    names = build.dataset.class_names
+    scale = max(1, CROP_PX // int(f["rf"][0]))
+    out = []
+    for t, (index, value) in enumerate(zip(f["top_indices"][m], f["top_values"][m])):
+        if index < 0:
+            continue
+        row, col = (int(v) for v in f["peak"][m, t])
+        out.append(TopImage(int(index), urls.test_image(int(index)), urls.map_asset(layer, m, f"heat{t}.png"),
+                            urls.map_asset(layer, m, f"crop{t}.png"), scale, float(value),
+                            float(f["peak_value"][m, t]), f"({row}, {col})",
+                            names[int(build.dataset.y_test[int(index)])]))
+    return out
+
+
+def firing(build, m: int, f: dict, asked: int) -> Firing:
+    n = len(build.dataset.x_test)
+    fire, anywhere = int(f["fire_mean"][m]), int(f["fire_any"][m])
+    lines = [f"Fires on {fire:,} of the {n:,} test images ({fire / n:.2%}): their mean activation over the "
+             f"map is above 0" + ("" if anywhere == fire else
+                                  f"; {anywhere:,} have some position above 0"),
+             f"Mean activation over all test images {f['mean'][m]:.4g}; 99th percentile of the images' means "
+             f"{f['p99'][m]:.4g}"]
+    shown = int((f["top_indices"][m] >= 0).sum())
+    if shown == 0:
+        note = f"No test image activates this map: none of the {n:,} gives it a mean activation above 0."
+    elif shown < min(asked, n):
+        note = f"Only {shown} of the {n:,} test images activate this map; all of them are shown."
+    else:
+        note = ""
+    size, jump = int(f["rf"][0]), int(f["rf"][1])
+    rf_text = (f"Each example: the digit, where the map fires over it (heat, black where 0), and the "
+               f"{size}×{size}-pixel patch one position of this layer sees (its receptive field, read from "
+               f"the model's layers; neighbouring positions are {jump} px apart), at the strongest position.")
+    return Firing(lines, note, rf_text)
+
+
+@dataclass
+class CentreView:
+    """The pattern that drives the map's central position hardest, whole and inside its receptive field."""
+    whole: str
+    crop: str
+    crop_scale: int
+    caption: str
+
+
+def draw_centre(build, out: Path, layer: str, m: int, centre: dict | None, f: dict, pixels) -> None:
+    if centre is None:
+        return
+    pattern = pixels(centre["patterns"][m])
+    top, left, bottom, right = receptive.box(f["rf"], *centre["position"], *pattern.shape[:2])
+    for name, view in (("centre.png", pattern), ("centre-rf.png", pattern[top:bottom, left:right])):
+        if view.ndim == 3:  # a colour pattern is shown in its colours, contrast-stretched
+            imaging.save_png(out / urls.map_asset(layer, m, name), (imaging.contrast(view) * 255).round().astype(np.uint8))
+        else:
+            imaging.save_array_png(out / urls.map_asset(layer, m, name), imaging.contrast(view), "gray", 0, 1)
+
+
+def centre_view(layer: str, m: int, centre: dict | None, f: dict) -> CentreView | None:
+    if centre is None:
+        return None
+    size = int(f["rf"][0])
+    row, col = centre["position"]
+    return CentreView(urls.map_asset(layer, m, "centre.png"), urls.map_asset(layer, m, "centre-rf.png"),
+                      max(1, CROP_PX * 2 // size),
+                      f"The input that drives position ({row}, {col}) of the map hardest (activation "
+                      f"{float(centre['final'][m]):.4g}), whole (contrast-enhanced) and inside the "
+                      f"{size}×{size}-pixel receptive field that position sees: only those pixels can change it.")
+
+
+def trust_auc(build, layer: str) -> np.ndarray | None:
+    """Each map's ROC AUC from the trust stage, or None when it did not run."""
+    from generator.features.evidence.trust import stage_name as trust_stage
+
+    art = build.results.get(trust_stage(layer))
+    return None if art is None or not len(art.arrays["auc"]) else art.arrays["auc"]
+
+
+def trust_sentence(auc: float, n: int) -> str:
+    if np.isnan(auc):
+        return ("How far to trust the picture: not measurable, as no test image fires this map strongly "
+                "(or every one does).")
+    return (f"How far to trust the picture: ROC AUC {auc:.2f}. Over the {n:,} test images, the best match "
+            f"(normalized correlation) of the position's pattern below with any patch of an image ranks an image "
+            f"this map fires strongly on (its top 10 %) above one it does not {auc:.0%} of the time; 0.5 "
+            f"would be chance, 1 a perfect guide.")
+
+
+def median_auc_text(auc: np.ndarray | None) -> str:
+    if auc is None or not np.isfinite(auc).any():
+        return "–"
+    return f"{float(np.nanmedian(auc)):.2f}"
+

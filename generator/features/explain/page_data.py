@@ -1,0 +1,169 @@
+"""What the explanation pages lay out, and the words that read their numbers.
+
+Each verdict is derived from a measured number against a stated threshold, so a method that is weak
+for this model is called weak on the page, with the number that says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from generator.features.explain.faithfulness import RANDOM
+from generator.pages.svg import BarChart, LineChart
+
+SANITY_FAIL, SANITY_PASS = 0.5, 0.2  # Spearman ρ of |attribution|, trained vs randomized network
+
+
+@dataclass
+class Overlay:
+    method: str
+    image: str
+    alt: str
+    note: str  # the largest |value|, in the method's own units: what 1 on the colour bar stands for
+
+
+@dataclass
+class MethodRow:
+    method: str
+    deletion: str
+    insertion: str
+    score: str
+    spearman: str
+    verdict: str
+    best: bool = False
+    best_on: str = ""
+    spearman_digit: str = ""  # the same correlation over the digit's own (non-black) pixels only
+
+
+@dataclass
+class TopMap:
+    index: int
+    value: str
+    thumb: str | None
+    url: str | None
+
+
+@dataclass
+class LayerTop:
+    layer: str
+    maps: list[TopMap]
+
+
+@dataclass
+class Explanation:
+    index: int
+    digit: str
+    true: str
+    predicted: str
+    confidence: float
+    true_prob: float
+    wrong: bool
+    probs: BarChart
+    overlays: list[Overlay]
+    contrast: Overlay | None
+    randomized: list[Overlay]
+    colorbar: str
+    scale_note: str
+    rows: list[MethodRow]
+    deletion: LineChart
+    insertion: LineChart
+    curve_note: str
+    reading: str
+    ig_note: str
+    tops: list[LayerTop]
+    summary: str          # url of the summary page
+    page: str | None      # url of the image's own page, if it has one
+
+
+@dataclass
+class ImagePage:
+    data: Explanation     # `data`, so the page includes the same partial as the set-image panel
+
+
+@dataclass
+class Tile:
+    index: int
+    image: str
+    page: str  # its explanation page
+    true: str
+    predicted: str
+    confidence: float
+    true_prob: float
+
+
+@dataclass
+class SummaryData:
+    count: int
+    rows: list[MethodRow]
+    findings: list[str]
+    how: list[str]
+    tiles: list[Tile]
+    example: Explanation | None
+    sets_note: str = ""
+    extra: list[str] = field(default_factory=list)
+    scope: str = ""  # which mistakes: "the 57 misclassified test images", or the most confident of many
+
+
+def sanity_verdict(rho: float) -> str:
+    if not np.isfinite(rho):
+        return "not measurable (the randomized network's attribution is constant)"
+    if rho >= SANITY_FAIL:
+        return (f"fails the randomization check: with random weights it ranks the pixels much as with the "
+                f"trained ones (ρ = {rho:.2f} ≥ {SANITY_FAIL}), so its picture shows the digit more than the network")
+    if rho > SANITY_PASS:
+        return f"partly passes the randomization check (ρ = {rho:.2f}, between {SANITY_PASS} and {SANITY_FAIL})"
+    return f"passes the randomization check (ρ = {rho:.2f} ≤ {SANITY_PASS}: random weights give another picture)"
+
+
+def _rho(value: float) -> str:
+    return f"{value:.2f}" if np.isfinite(value) else "n/a"
+
+
+def digit_note(rho: float, rho_digit: float) -> str:
+    """Whether a high correlation comes from the black background alone (zero for both networks)."""
+    if not (np.isfinite(rho) and np.isfinite(rho_digit)) or rho < SANITY_FAIL:
+        return ""
+    if rho_digit < SANITY_FAIL:
+        return (f" — but over the digit's own pixels only ρ = {rho_digit:.2f}: the likeness comes mostly from the "
+                "background around the digit, not from the digit's own pixels")
+    return f"; over the digit's own pixels too (ρ = {rho_digit:.2f})"
+
+
+def faith_verdict(score: float, random_score: float, best: bool) -> str:
+    if score <= random_score:
+        return (f"weak for this model: insertion − deletion {score:+.3f}, no better than a random order of the "
+                f"pixels ({random_score:+.3f})")
+    return ("the most faithful" if best else "more faithful than a random order") + \
+        f" (insertion − deletion {score:+.3f} against {random_score:+.3f} for a random order)"
+
+
+def method_rows(table) -> list[MethodRow]:
+    """Rows of faithfulness.method_table, each with its verdicts in words."""
+    random_score = float(table.loc[table.method == RANDOM, "score"].iloc[0])
+    methods = table[table.method != RANDOM]
+    top = methods.score.idxmax() if len(methods) else None
+    rows = []
+    for i, r in table.iterrows():
+        if r.method == RANDOM:
+            verdict, rho = "the reference: pixels removed in a random order", "—"
+        else:
+            verdict = (faith_verdict(r.score, random_score, i == top) + "; " + sanity_verdict(r.spearman)
+                       + digit_note(r.spearman, r.spearman_digit))
+            rho = f"{r.spearman:.2f}" if np.isfinite(r.spearman) else "n/a"
+        rows.append(MethodRow(r.method, f"{r.deletion:.3f}", f"{r.insertion:.3f}", f"{r.score:+.3f}", rho,
+                              verdict, i == top, str(int(r.best_on)) if r.method != RANDOM else "—",
+                              _rho(r.spearman_digit) if r.method != RANDOM else "—"))
+    return rows
+
+
+def reading(rows: list[MethodRow], table) -> str:
+    """One image's verdict in words: the most faithful method and those no better than random order."""
+    random_score = float(table.loc[table.method == RANDOM, "score"].iloc[0])
+    weak = [r.method for r in table.itertuples() if r.method != RANDOM and r.score <= random_score]
+    best = next((r for r in rows if r.best), None)
+    text = f"On this image {best.method} is the most faithful (insertion − deletion {best.score})." if best else ""
+    if weak:
+        text += (f" No better than removing pixels in a random order ({random_score:+.3f}) here: "
+                 f"{', '.join(weak)}.")
+    return text

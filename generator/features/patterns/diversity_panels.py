@@ -1,0 +1,74 @@
+"""Three distinct patterns per map on its page, with how alike they are."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import numpy as np
+from generator import imaging
+from generator.pages import urls
+from generator.pages.model import Panel
+from generator.pages.section import Section
+from generator.features.patterns import page_layer_panels as layer_panels
+from generator.features.patterns.oip_results import best_final
+from generator.features.patterns.oip_results import stage_name as oip_stage
+from generator.features.patterns.diversity import MEMBERS, NAME, STEPS, WEIGHT, stage_name
+
+
+@dataclass
+class Member:
+    image: str
+    alt: str
+    caption: str
+
+
+@dataclass
+class DiversityView:
+    members: list[Member]
+    how: str
+    measured: str
+
+
+def _asset(layer: str, m: int, k: int) -> str:
+    return urls.map_asset(layer, m, f"diverse{k}.png")
+
+
+def _arrays(build, layer: str):
+    return layer_panels.arrays(build, stage_name, layer)
+
+
+def draw(build, out: Path) -> None:
+    from generator.data.dataset import unstandardize
+
+    for layer in build.cfg.oip.layers:
+        a = _arrays(build, layer)
+        for m in range(0 if a is None else len(a["patterns"])):
+            for k, pattern in enumerate(unstandardize(a["patterns"][m], build.mean, build.std)):
+                imaging.save_array_png(out / _asset(layer, m, k), imaging.contrast(pattern), "gray", 0, 1)
+
+
+def _number(v: float) -> str:
+    return "–" if np.isnan(v) else f"{v:.2f}"
+
+
+def map_panel(build, layer: str, m: int) -> list[Panel]:
+    a = _arrays(build, layer)
+    if a is None:
+        return []
+    strongest = float(best_final(build.results[oip_stage(layer)].arrays["final"][m],
+                                 build.results[oip_stage(layer)].arrays["failed"][m]))
+    members = [Member(_asset(layer, m, k), f"{layer} map {m}: diverse pattern {k + 1} of {MEMBERS}",
+                      f"mean activation {a['mean'][m, k]:.4g}" + (f" ({a['mean'][m, k] / strongest:.0%} of the "
+                                                                   f"strongest)" if strongest > 0 else ""))
+               for k in range(MEMBERS)]
+    how = (f"Three patterns climbed together: each drives up the map's mean activation while a diversity term "
+           f"(weight {WEIGHT:g}) pushes its Gram matrix at {layer} away from the other two's (Olah et al., 2017), "
+           f"{STEPS} steps from three noise starts (contrast-enhanced).")
+    measured = (f"Measured similarity of the three, averaged over their pairs: Gram matrices {_number(a['gram'][m])} "
+                f"(cosine; 1 = the same features in the same proportions), pixels {_number(a['pixel'][m])} "
+                f"(correlation; 1 = the same picture).")
+    return [Panel("diversity", "Three different patterns", "panels/diversity.html", DiversityView(members, how, measured))]
+
+
+SECTION = Section(NAME, depends=lambda build: layer_panels.depends(build, stage_name), draw=draw,
+                   enabled=layer_panels.enabled,
+                  map_top_panels=map_panel)

@@ -6,4 +6,6 @@ STAGES = (
     "generator.features.evidence.firing",
     "generator.features.evidence.trust",
 )
-SECTIONS = ()
+SECTIONS = (
+    "generator.features.evidence.pages",
+)

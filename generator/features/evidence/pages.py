@@ -11,7 +11,11 @@ import numpy as np
 from generator import imaging
 from generator.model import receptive
 from generator.features.evidence.firing import stage_name
+from generator.features.patterns.page_layer_panels import enabled as patterns_shown
 from generator.pages import urls
+from generator.pages.model import Panel
+from generator.pages.section import Section
+from generator.registry import layer_result
 
 CROP_PX = 54  # crops are enlarged to about this many CSS pixels, whatever the receptive field
 HEAT_ALPHA = 0.6  # how much of the heat colour covers the digit
@@ -179,3 +183,90 @@ def median_auc_text(auc: np.ndarray | None) -> str:
         return "–"
     return f"{float(np.nanmedian(auc)):.2f}"
 
+
+
+# ---- the evidence on map and layer pages: the map page lays these panels out and knows none of them ----
+
+@dataclass
+class Examples:
+    """A map's firing counts in words and its strongest test images, each with heat map and crop."""
+    layer: str
+    index: int
+    firing: Firing
+    top: list[TopImage]
+
+
+@dataclass
+class Position:
+    """The central position's pattern, and how far it predicts the images the map fires strongly on."""
+    layer: str
+    index: int
+    centre: CentreView
+    trust: str
+
+
+def _oip(build, layer: str) -> dict:
+    from generator.features.patterns.oip_results import stage_name as oip_stage
+
+    return build.results[oip_stage(layer)].arrays
+
+
+def _centres(build, layer: str) -> dict | None:
+    from generator.features.patterns.centre_nodes import centre_patterns
+
+    return centre_patterns(build, layer, _oip(build, layer))
+
+
+def _trust(build, layer: str, m: int) -> str:
+    auc = trust_auc(build, layer)
+    return "" if auc is None else trust_sentence(float(auc[m]), len(build.dataset.x_test))
+
+
+def depends(build) -> list:
+    from generator.features.patterns.centre_nodes import stage_name as centre_stage
+
+    centres = [build.results[centre_stage(layer)].key for layer in build.cfg.oip.layers
+               if centre_stage(layer) in build.results]
+    oips = [build.results[layer_result("oip", layer)].key for layer in build.cfg.oip.layers]
+    return firing_keys(build) + centres + oips + [build.dataset.mean, build.dataset.std]
+
+
+def draw_all(build, out: Path) -> None:
+    from generator.data.dataset import unstandardize
+    from generator.pages.colour_keys import HEAT
+    from generator.pages.testimages import draw_test_images
+
+    firing_of = firing_arrays(build)
+    for layer in build.cfg.oip.layers:
+        f, centres = firing_of[layer], _centres(build, layer)
+        for m in range(len(f["fire_mean"])):
+            draw(build, out, layer, m, f)
+            draw_centre(build, out, layer, m, centres, f, lambda x: unstandardize(x, build.mean, build.std))
+        top = f["top_indices"]
+        draw_test_images(build, out, top[top >= 0])
+    HEAT.draw(out)
+
+
+def map_panels(build, layer: str, m: int) -> list[Panel]:
+    from generator.pages.colour_keys import HEAT
+
+    f = firing_arrays(build)[layer]
+    panels = []
+    centre = centre_view(layer, m, _centres(build, layer), f)
+    if centre is not None:
+        panels.append(Panel("position", "One position's pattern", "evidence/position.html",
+                            Position(layer, m, centre, _trust(build, layer, m))))
+    top = top_images(build, layer, m, f)
+    panels.append(Panel("examples", "Test images that drive it hardest", "evidence/examples.html",
+                        Examples(layer, m, firing(build, m, f, build.cfg.oip.top_images), top),
+                        colours=HEAT if top else None))
+    return panels
+
+
+def layer_panels(build, layer: str) -> list[Panel]:
+    median = median_auc_text(trust_auc(build, layer))
+    return [Panel("trust", "How far to trust the pictures", "evidence/trust.html", median)]
+
+
+SECTION = Section("evidence", depends, draw_all, enabled=patterns_shown, map_panels=map_panels,
+                  layer_panels=layer_panels)

@@ -13,15 +13,12 @@ from generator.data.dataset import unstandardize
 from generator.pages import urls
 from generator.features.evidence import pages as map_evidence
 from generator.features.patterns import page_index as map_index
-from generator.pages.colour_keys import HEAT, PATTERN, ColourKey, pattern_key
+from generator.pages.colour_keys import PATTERN, ColourKey, pattern_key
 from generator.features.patterns.page_charts import MapCharts, map_charts
-from generator.features.patterns.centre_nodes import centre_patterns
 from generator.features.patterns.shown_panels import shown_pattern
-from generator.features.evidence.pages import CentreView, Firing, TopImage
 from generator.pages.model import Link, Page, Panel, chain
 from generator.pages.section import Card, Section
 from generator.features.role import page_units as units
-from generator.pages.testimages import draw_test_images
 
 THUMB_SCALE = 3  # layer-page thumbnails: 28 px patterns shown at 84 px, pixelated
 STRIP = 24  # thumbnails on a layer's card on the index; the card says how many more its page has
@@ -85,10 +82,6 @@ class MapData:
     strip: str
     snapshots: int
     charts: MapCharts  # the ascent curve and the class profile, or the sentences that stand for them
-    top: list[TopImage]
-    firing: Firing
-    centre: CentreView | None
-    trust: str  # how far the position's pattern predicts the images the map fires strongly on
     nodes: str | None
     node_side: int
     downloads: list[Link]
@@ -97,7 +90,6 @@ class MapData:
     panels: list[Panel] = field(default_factory=list)      # and at the end of the page
     tabs: list[Link] = field(default_factory=list)
     pattern_colours: ColourKey = PATTERN  # the colour view of the patterns
-    heat_colours: ColourKey = HEAT        # the heat over the test images
 
 
 def _arts(build) -> dict:
@@ -109,8 +101,10 @@ def enabled(build) -> bool:
 
 
 def depends(build):
-    centres = [build.results[k].key for k in sorted(build.results) if k.startswith(("centre-", "trust-", "shown-"))]
-    return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + centres
+    from generator.features.patterns.shown_patterns import stage_name as shown_stage
+
+    shown = [build.results[shown_stage(layer)].key for layer in build.cfg.oip.layers if shown_stage(layer) in build.results]
+    return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + shown
             + [build.dataset.mean, build.dataset.std])
 
 
@@ -131,31 +125,18 @@ def _asset(layer: str, m: int, what: str) -> str:
 
 
 def draw(build, out: Path) -> None:
-    import time
-
-    firing = map_evidence.firing_arrays(build)
-    evidence = 0.0  # the time the examples' heat maps and crops and the position patterns cost, for the README
     update = progress.bar("[layers] drawing the map pages' pictures", unit="map",
                           total=sum(art.arrays["patterns"].shape[0] for art in _arts(build).values()))
     done = 0
     for layer, art in _arts(build).items():
         a = art.arrays
         best = _best_start(a)
-        centres = centre_patterns(build, layer, a)
         for m in range(a["patterns"].shape[0]):
             done += 1
             update(done)
             _draw_map(build, out, layer, m, a, int(best[m]))
-            start = time.perf_counter()
-            map_evidence.draw(build, out, layer, m, firing[layer])
-            map_evidence.draw_centre(build, out, layer, m, centres, firing[layer], lambda x: _pixels(build, x))
-            evidence += time.perf_counter() - start
-        top = firing[layer]["top_indices"]
-        draw_test_images(build, out, top[top >= 0])
     _draw_map_index(build, out)
     PATTERN.draw(out)
-    HEAT.draw(out)
-    build.log(f"[layers] heat maps, crops and position patterns drawn in {evidence:.1f} s")
 
 
 def _draw_map_index(build, out: Path) -> None:
@@ -273,11 +254,6 @@ def _image_start_words(a: dict, m: int, s: int, label: str) -> str:
 OBJECTIVES = {"mean": "the map's mean activation", "preact": "the map's mean pre-activation (before its ReLU)"}
 
 
-def _trust(build, layer: str, m: int) -> str:
-    auc = map_evidence.trust_auc(build, layer)
-    return "" if auc is None else map_evidence.trust_sentence(float(auc[m]), len(build.dataset.x_test))
-
-
 def _ratio_words(a: dict, f: dict, m: int, ratio_text: str) -> tuple[str, str]:
     """The ratio defined, and the strongest single position compared separately, with their numbers."""
     best, test = float(best_final(a["final"][m], a["failed"][m])), float(a["stat_best_test"][m])
@@ -320,11 +296,7 @@ def map_data(build, layer: str, a: dict, m: int, status: str) -> MapData:
                    float(a["final"][m, best]), float(a["stat_best_test"][m]), float(a["stat_max_point"][m]),
                    ratio_words, peak_words, f"{status.capitalize()}: {MEANING[status]}",
                    _evidence(build, a, m, status), starts, _asset(layer, m, "evolution.png"), a["snapshots"].shape[2],
-                   charts, map_evidence.top_images(build, layer, m, f),
-                   map_evidence.firing(build, m, f, build.cfg.oip.top_images),
-                   map_evidence.centre_view(layer, m, centre_patterns(build, layer, a), f),
-                   _trust(build, layer, m),
-                   _asset(layer, m, "nodes.png") if has_nodes else None,
+                   charts, _asset(layer, m, "nodes.png") if has_nodes else None,
                    a["node_patterns"].shape[1] if has_nodes else 0,
                    [Link(f"patterns (.npy, starts × {_dims(a['patterns'].shape[2:])}, pixel units 0–255)",
                          _data_url(layer, m, "patterns")),

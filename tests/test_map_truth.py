@@ -65,6 +65,7 @@ def test_firing_counts_match_a_plain_forward_pass():
     act = taps.outputs(model, ["Conv2D_2"], x)["Conv2D_2"]
     means = act.mean(axis=(1, 2))
     assert np.array_equal(stats["fire_mean"], (means > 0).sum(axis=0))
+    assert np.allclose(stats["image_means"], means, atol=1e-6)
     assert np.array_equal(stats["fire_any"], (act.max(axis=(1, 2)) > 0).sum(axis=0))
     shown = stats["top_indices"] >= 0
     assert np.all(stats["top_values"][shown] > 0), "an example with activation 0 is filler, not evidence"

@@ -45,7 +45,8 @@ def _activations(model, layer: str, x: np.ndarray):
 
 
 def firing_statistics(model, layer: str, x: np.ndarray, top: int = 9) -> dict[str, np.ndarray]:
-    """fire_mean / fire_any (M,): images whose mean activation / some position is > 0; mean, p99 (M,)
+    """image_means (N, M): each image's mean activation over each map (the distribution the map pages
+    draw); fire_mean / fire_any (M,): images whose mean activation / some position is > 0; mean, p99 (M,)
     of the per-image means; top_indices / top_values (M, top), descending, -1 / 0 past the images
     that fire; heat (M, top, H, W): the activation map of each top image; peak (M, top, 2): its
     strongest position (row, col); peak_value (M, top); rf (size, jump, start) of the layer."""
@@ -59,7 +60,7 @@ def firing_statistics(model, layer: str, x: np.ndarray, top: int = 9) -> dict[st
         maxes[begin:begin + len(act)] = act.max(axis=(1, 2))
     top_indices, top_values = _top_firing(means, top)
     heat, peak, peak_value = _heat_maps(model, layer, x, top_indices)
-    return {"fire_mean": (means > 0).sum(axis=0), "fire_any": (maxes > 0).sum(axis=0),
+    return {"image_means": means, "fire_mean": (means > 0).sum(axis=0), "fire_any": (maxes > 0).sum(axis=0),
             "mean": means.mean(axis=0), "p99": np.percentile(means, 99, axis=0).astype(np.float32),
             "max_point": maxes.max(axis=0), "top_indices": top_indices, "top_values": top_values,
             "heat": heat, "peak": peak, "peak_value": peak_value,

@@ -8,4 +8,5 @@ STAGES = (
 )
 SECTIONS = (
     "generator.features.evidence.pages",
+    "generator.features.evidence.histogram_panels",
 )

@@ -35,7 +35,7 @@ def images():
 
 
 def _map_mean(layer, maps, side):
-    return objectives.map_mean(layer, maps, side)
+    return objectives.MapMean(layer, maps, objectives.spatial_weights(len(np.ravel(maps)), side))
 
 
 # ---- objectives ------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_snapshots_and_curves_come_out_as_the_oip_engine_reports_them(model):
 
     res = oip_engine.layer_oips(model, "Conv2D_3", TINY, PIXEL_RANGE, seed=5, maps=[4, 9])
     snaps, curve = callbacks.Snapshots(oip_engine.snapshot_steps(TINY.steps, TINY.snapshots)), callbacks.Curve()
-    starts = oip_engine.make_starts(TINY.noise_scales, 10, 5, PIXEL_RANGE).reshape(10, 2, 28, 28, 1)[[4, 9]]
+    starts = oip_engine._starts_for(TINY.noise_scales, np.arange(10), 5, PIXEL_RANGE).reshape(10, 2, 28, 28, 1)[[4, 9]]
     objective = _map_mean("Conv2D_3", [4, 4, 9, 9], (3, 3))
     out = render.render(model, objective, starts.reshape(4, 28, 28, 1), TINY.steps, TINY.step_size, 5,
                         transforms.from_config(TINY, PIXEL_RANGE), callbacks=[snaps, curve])

@@ -193,8 +193,8 @@ def test_tiled_gradient_matches_the_whole_picture_away_from_seams(tiny):
 def test_strongest_oips_rule_skips_dead_and_failed_maps():
     final = np.array([[1.0, 2.0], [5.0, 0.0], [9.0, 9.5], [0.0, 0.0], [7.0, 8.0]])
     failed = np.array([[False, False], [False, False], [True, True], [False, False], [False, True]])
-    status = np.array(["ok", "weak", "failed", "dead", "ok"])
-    arrays = {"final": final, "failed": failed, "status": status}
+    alive = np.array([True, True, False, False, True])  # map 2: every start failed; map 3: dead
+    arrays = {"final": final, "failed": failed, "stat_alive": alive}
     assert dreams.strongest_oips(arrays, 3) == [4, 1, 0]  # map 4's failed start (8.0) does not count
 
 

@@ -52,13 +52,13 @@ def conv3(model):
 
 def test_make_starts_shapes_ranges_and_determinism():
     lo, hi = PIXEL_RANGE
-    starts = engine.make_starts([1, 3, 7, 14], 5, seed=3, pixel_range=PIXEL_RANGE)
+    starts = engine._starts_for([1, 3, 7, 14], np.arange(5), seed=3, pixel_range=PIXEL_RANGE)
     assert starts.shape == (20, 28, 28, 1) and starts.dtype == np.float32
     assert starts.min() >= lo and starts.max() <= hi
-    assert np.array_equal(starts, engine.make_starts([1, 3, 7, 14], 5, seed=3, pixel_range=PIXEL_RANGE))
-    assert not np.array_equal(starts, engine.make_starts([1, 3, 7, 14], 5, seed=4, pixel_range=PIXEL_RANGE))
+    assert np.array_equal(starts, engine._starts_for([1, 3, 7, 14], np.arange(5), seed=3, pixel_range=PIXEL_RANGE))
+    assert not np.array_equal(starts, engine._starts_for([1, 3, 7, 14], np.arange(5), seed=4, pixel_range=PIXEL_RANGE))
     # row = map*S + start, and a map's starts do not depend on how many maps there are
-    assert np.array_equal(starts[:8], engine.make_starts([1, 3, 7, 14], 2, seed=3, pixel_range=PIXEL_RANGE))
+    assert np.array_equal(starts[:8], engine._starts_for([1, 3, 7, 14], np.arange(2), seed=3, pixel_range=PIXEL_RANGE))
     # moderate contrast: neither flat nor saturated
     spread = (starts.std(axis=(1, 2, 3)) / (hi - lo))
     assert np.all(spread > 0.05) and np.all(spread < 0.3)
@@ -76,7 +76,7 @@ def test_result_layout(conv3):
     assert conv3["seconds"].shape == () and float(conv3["seconds"]) > 0
     assert np.array_equal(conv3["snapshots"][:, :, -1], conv3["patterns"])
     assert np.array_equal(conv3["curve"][..., -1], conv3["final"])
-    starts = engine.make_starts(TINY.noise_scales, m, 5, PIXEL_RANGE).reshape(m, s, 28, 28)
+    starts = engine._starts_for(TINY.noise_scales, np.arange(m), 5, PIXEL_RANGE).reshape(m, s, 28, 28)
     assert np.array_equal(conv3["snapshots"][:, :, 0], starts)
     lo, hi = PIXEL_RANGE
     assert conv3["patterns"].min() >= lo - 1e-6 and conv3["patterns"].max() <= hi + 1e-6
@@ -113,7 +113,7 @@ def test_dead_rows_wake_through_the_preactivation():
     cfg = replace(TINY, jitter=0, steps=16)
     maps = [0, 1, 2, 3]
     kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
-    starts = engine.make_starts(cfg.noise_scales, layer.filters, 5, PIXEL_RANGE)
+    starts = engine._starts_for(cfg.noise_scales, np.arange(layer.filters), 5, PIXEL_RANGE)
     lo, hi = PIXEL_RANGE
     for m in maps:
         k = kernel[:, :, 0, m]
@@ -232,7 +232,7 @@ def _submodel(model, name: str):
 
 def test_given_starts_replace_the_noise(model):
     """`starts` (used by the dreams) runs the same ascent from given images, row = map*S + start."""
-    given = engine.make_starts(TINY.noise_scales, 3, seed=9, pixel_range=PIXEL_RANGE)[2:]  # map 1, 2
+    given = engine._starts_for(TINY.noise_scales, np.arange(3), seed=9, pixel_range=PIXEL_RANGE)[2:]  # map 1, 2
     res = engine.layer_oips(model, "Conv2D_1", TINY, PIXEL_RANGE, seed=9, maps=[1, 4], starts=given)
     assert res["patterns"].shape == (2, 2, 28, 28)
     assert np.array_equal(res["snapshots"][:, :, 0].reshape(4, 28, 28), given[..., 0])

@@ -139,10 +139,24 @@ def test_spatial_submodels_run_on_large_pictures(seed_model, images):
     assert taps.submodel(seed_model, ["Conv2D_1", "Max_Pool_2"], spatial=True) is sub  # cached
 
 
-def test_after_runs_the_rest_of_the_network(seed_model, images):
+def _softmax(z):
+    z = np.asarray(z, np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_the_score_after_a_layer_runs_the_rest_of_the_network(seed_model, images):
+    """One definition of the score: the logits from a layer's output, from the input, and with layers
+    kept all give the model's own output through its softmax."""
+    from generator.model import score
+
     h = taps.outputs(seed_model, ["Conv2D_3"], images)["Conv2D_3"]
-    rest = taps.after(seed_model, "Conv2D_3")
-    np.testing.assert_allclose(np.asarray(rest(h)), np.asarray(seed_model(images)), rtol=1e-5, atol=1e-6)
+    want = np.asarray(seed_model(images))
+    np.testing.assert_allclose(_softmax(score.logits_after(seed_model, "Conv2D_3")(h)), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_softmax(score.logits(seed_model)(images)), want, rtol=1e-4, atol=1e-6)
+    kept, z = score.logits_with(seed_model, ("Conv2D_3",))(images)
+    np.testing.assert_allclose(_softmax(z), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(kept["Conv2D_3"]), h, rtol=1e-5, atol=1e-6)
 
 
 def test_a_functional_model_with_other_names_and_batch_normalization(functional, images):
@@ -156,8 +170,10 @@ def test_a_functional_model_with_other_names_and_batch_normalization(functional,
     cut = taps.cut(functional, "shapes")
     z = np.asarray(cut.preactivation(cut.below(images)))
     np.testing.assert_allclose(np.maximum(z, 0), outs["shapes"], rtol=1e-4, atol=1e-5)
-    after = taps.after(functional, "shapes")
-    np.testing.assert_allclose(np.asarray(after(outs["shapes"])), outs["classes"], rtol=1e-5, atol=1e-6)
+    from generator.model import score
+
+    after = score.logits_after(functional, "shapes")
+    np.testing.assert_allclose(_softmax(after(outs["shapes"])), outs["classes"], rtol=1e-5, atol=1e-6)
     big = taps.submodel(functional, ["shapes"], spatial=True)(np.zeros((2, 40, 40, 1), np.float32))
     assert tuple(big.shape) == (2, 17, 17, 5)
 
@@ -167,7 +183,9 @@ def test_a_branching_model(branching, images):
     cut = taps.cut(branching, "top")  # the stock sub-model below the layer
     z = np.asarray(cut.preactivation(cut.below(images)))
     np.testing.assert_allclose(np.maximum(z, 0), _stock(branching, "top", images), rtol=1e-5, atol=1e-6)
+    from generator.model import score
+
     with pytest.raises(ValueError, match="'top'"):
-        taps.after(branching, "top")
+        score.logits_after(branching, "top")
     big = taps.submodel(branching, ["join"], spatial=True)(np.zeros((1, 33, 33, 1), np.float32))
     assert tuple(big.shape) == (1, 33, 33, 4)

@@ -190,11 +190,6 @@ def spatial_weights(n_rows: int, side: tuple, nodes: Optional[np.ndarray] = None
     return spatial
 
 
-def map_mean(layer: str, maps, side: tuple) -> MapMean:
-    """Per row: the mean activation of map maps[b] of a layer whose maps are side = (H, W)."""
-    return MapMean(layer, maps, spatial_weights(len(np.ravel(maps)), side))
-
-
 def node(layer: str, maps, nodes, side: tuple) -> MapMean:
     """Per row: map maps[b]'s activation at its node nodes[b] = (i, j)."""
     return MapMean(layer, maps, spatial_weights(len(np.ravel(maps)), side, nodes))

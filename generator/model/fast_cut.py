@@ -231,7 +231,7 @@ def _conv_1ch(x, kernel):
     @tf.custom_gradient
     def conv(x):
         def grad(dy):
-            rows, oh, ow = dy.shape[0], dy.shape[1], dy.shape[2]
+            oh, ow = dy.shape[1], dy.shape[2]
             per_tap = tf.matmul(taps, tf.reshape(dy, [-1, cout]), transpose_b=True)  # (taps, B*oh*ow)
             per_tap = tf.reshape(per_tap, [kh * kw, -1, oh, ow])
             shifted = [tf.pad(per_tap[t], [[0, 0], [t // kw, kh - 1 - t // kw], [t % kw, kw - 1 - t % kw]])

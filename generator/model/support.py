@@ -86,17 +86,7 @@ def given_layers(path, model=None) -> list:
 
         model = model if model is not None else load_model_file(Path(path))
         _GIVEN[key] = taps.layers(model)
-        _GIVEN[("input",) + key] = taps.input_shape(model)
     return _GIVEN[key]
-
-
-def given_input_shape(path) -> tuple:
-    """(H, W, C) of the model file at `path`'s input."""
-    from pathlib import Path
-
-    given_layers(path)
-    stat = Path(path).stat()
-    return _GIVEN[("input", str(path), stat.st_mtime_ns, stat.st_size)]
 
 
 def map_layer_names(rows) -> list[str]:

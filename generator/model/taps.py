@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import weakref
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
+
+from generator.model.batching import padded
 
 from . import fast_cut
 
@@ -55,11 +57,6 @@ def map_layers(model) -> list[LayerInfo]:
 
 def node_layers(model) -> list[LayerInfo]:
     return [info for info in layers(model) if info.kind == "node"]
-
-
-def spatial_layers(model) -> list[LayerInfo]:
-    """Layers whose output is a stack of maps (H, W, C): what a picture-sized dream can read."""
-    return [info for info in layers(model) if info.side is not None]
 
 
 def layer(model, name: str) -> LayerInfo:
@@ -153,24 +150,6 @@ def _submodel(model, names: tuple, spatial: bool):
     return keras.Model(inp, outs if len(outs) > 1 else outs[0])
 
 
-def after(model, name: str) -> Callable:
-    """A function running the network from `name`'s output on to the final output, e.g. on stored
-    and modified activations (ablation). Needs a chain model for now."""
-    layer(model, name)
-    layers_ = chain(model)
-    if layers_ is None:
-        raise ValueError(f"after({name!r}): the model is not a chain of layers; running it on from one "
-                         "layer needs the graph below that layer, which is not supported yet")
-    rest = layers_[[lay.name for lay in layers_].index(name) + 1:]
-
-    def run(h, training: bool = False):
-        for lay in rest:
-            h = lay(h, training=training)
-        return h
-
-    return run
-
-
 def cut(model, name: str) -> fast_cut.Cut:
     """The model cut at a Conv2D or Dense layer, for gradient ascent and map statistics: the fast
     fused pass below it on a chain model, the stock sub-model below it otherwise."""
@@ -262,7 +241,6 @@ def _batched(run, x: np.ndarray, batch_size: int, n_out: int) -> list[np.ndarray
     parts: list[list[np.ndarray]] = [[] for _ in range(n_out)]
     for begin in range(0, len(x), size):
         batch = x[begin:begin + size]
-        padded = np.concatenate([batch, np.repeat(batch[-1:], size - len(batch), axis=0)])
-        for k, out in enumerate(run(padded)):
+        for k, out in enumerate(run(padded(batch, size))):
             parts[k].append(np.asarray(out, np.float32)[: len(batch)])
     return [np.concatenate(p) for p in parts]

@@ -186,7 +186,8 @@ def choose_maps(build) -> tuple[list[int], str]:
 
 def strongest_oips(arrays: dict, count: int) -> list[int]:
     final = best_final(arrays["final"], arrays["failed"])
-    usable = np.isin(arrays["status"], ["ok", "weak"]) & np.isfinite(final)
+    # not dead (some test image or start wakes it) and not failed (some start finished)
+    usable = (arrays["stat_alive"] | (final > 0)) & ~arrays["failed"].all(axis=1) & np.isfinite(final)
     order = [int(m) for m in np.argsort(-final, kind="stable") if usable[m]]
     return order[:count]
 

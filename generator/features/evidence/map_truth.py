@@ -46,12 +46,3 @@ def bound_share(patterns: np.ndarray, pixel_range: tuple[float, float]) -> np.nd
     tol = BOUND_TOL * (hi - lo)
     at = (patterns <= lo + tol) | (patterns >= hi - tol)
     return at.reshape(len(at), -1).mean(axis=-1)
-
-
-def flat_best(oip: dict, pixel_range: tuple[float, float]) -> np.ndarray:
-    """Whether each map's best whole-map pattern is flat (>= FLAT_SHARE of its pixels at the bounds)."""
-    from generator.features.patterns.oip_results import best_start
-
-    best = best_start(oip["final"], oip["failed"])
-    patterns = oip["patterns"][np.arange(len(best)), best]
-    return bound_share(patterns, pixel_range) >= FLAT_SHARE

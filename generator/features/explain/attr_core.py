@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.model.batching import padded
+
 CHUNK = 1024              # rows per compiled call
 SMOOTH_SAMPLES = 16       # SmoothGrad: noisy copies per image
 SMOOTH_NOISE = 0.15       # ... noise std as a share of the pixel range (Smilkov et al. suggest 10-20 %)
@@ -26,19 +28,15 @@ class Scorer:
     def __init__(self, model, cam_layer: str | None):
         import tensorflow as tf
 
-        from generator.model import fast_cut, taps
+        from generator.model import score, taps
 
-        last = taps.layers(model)[-1]
-        cut = taps.cut(model, last.name)
-        self.logits = lambda x: fast_cut.stock_preactivation(cut.target, cut.below(x))[:, 0, 0, :]
+        self.logits = score.logits(model)
         self._grad = tf.function(self._gradient)
         self._forward = tf.function(lambda x: self.logits(x))
         self.cam_layer = cam_layer
         if cam_layer is not None:
             self._below_cam = taps.submodel(model, [cam_layer])
-            from generator.features.role.ablation_core import logits_from
-
-            self._after_cam = logits_from(model, cam_layer)
+            self._after_cam = score.logits_after(model, cam_layer)
             self._cam = tf.function(self._gradcam)
 
     def _gradient(self, x, w):
@@ -78,10 +76,7 @@ def chunked(fn, x: np.ndarray, w: np.ndarray, size: int = CHUNK) -> np.ndarray:
     parts = []
     for begin in range(0, len(x), size):
         xs, ws = x[begin:begin + size], w[begin:begin + size]
-        pad = size - len(xs)
-        xs = np.concatenate([xs, np.repeat(xs[-1:], pad, axis=0)]) if pad else xs
-        ws = np.concatenate([ws, np.repeat(ws[-1:], pad, axis=0)]) if pad else ws
-        parts.append(np.asarray(fn(xs, ws), np.float32)[: size - pad])
+        parts.append(np.asarray(fn(padded(xs, size), padded(ws, size)), np.float32)[: len(xs)])
     return np.concatenate(parts)
 
 

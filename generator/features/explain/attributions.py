@@ -23,7 +23,6 @@ from generator.features.explain import attr_core as core
 from generator.features.explain import faithfulness as faith
 
 NAME = "explanations"
-METHODS = ["gradient", "SmoothGrad", "IG, black baseline", "IG, blurred baseline", "occlusion", "Grad-CAM"]
 TOP = 4           # maps per layer shown as firing most for an image
 RANDOM_SEED = 20180  # the randomized network's weights (a fixed draw, independent of the build's seed)
 

@@ -67,7 +67,7 @@ def _example(build):
     layer = build.cfg.oip.layers[-1]
     a = build.results[stage_name(layer)].arrays
     ratio = super_ratio(a["final"], a["failed"], a["stat_best_test"])
-    usable = np.isfinite(ratio) & (a["status"] == "ok")
+    usable = np.isfinite(ratio) & (ratio >= 1)  # a super-stimulus, which a dead or failed map is not
     if not usable.any():
         return None
     m = int(np.flatnonzero(usable)[np.argmax(ratio[usable])])

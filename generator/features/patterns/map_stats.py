@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.model.batching import padded
+
 from generator.model import taps
 
 BATCH = 500
@@ -22,8 +24,7 @@ def map_means(model, layer_name: str, x: np.ndarray, batch_size: int = BATCH) ->
     max_point = np.full(channels, -np.inf, np.float32)
     for begin in range(0, len(x), batch_size):
         batch = x[begin:begin + batch_size]
-        padded = np.concatenate([batch, np.repeat(batch[-1:], batch_size - len(batch), axis=0)])
-        means, peaks = run(tf.constant(padded))  # one fixed shape: traced once
+        means, peaks = run(tf.constant(padded(batch, batch_size)))  # one fixed shape: traced once
         mean_act[begin:begin + len(batch)] = means.numpy()[: len(batch)]
         # padding repeats a real image, so it cannot raise the peak
         max_point = np.maximum(max_point, peaks.numpy())

@@ -17,12 +17,6 @@ from generator.ascent.param import noise_starts as _starts_for
 from generator.model import taps
 
 
-def make_starts(noise_scales: Sequence[int], n_maps: int, seed: int,
-                pixel_range: tuple[float, float], side: int = 28) -> np.ndarray:
-    """Random start images, (n_maps*S, side, side, 1) float32, row = map*S + start."""
-    return _starts_for(noise_scales, np.arange(n_maps), seed, pixel_range, side)
-
-
 def snapshot_steps(steps: int, count: int) -> np.ndarray:
     """The steps shown by the snapshot frames: evenly spaced, first = start, last = end."""
     return np.round(np.linspace(0, steps, count)).astype(int)

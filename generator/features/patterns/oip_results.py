@@ -8,7 +8,6 @@ import numpy as np
 
 
 NAME = "oip"
-STATUSES = ("ok", "weak", "dead", "failed")
 
 
 def best_final(final: np.ndarray, failed: np.ndarray) -> np.ndarray:
@@ -19,16 +18,6 @@ def best_final(final: np.ndarray, failed: np.ndarray) -> np.ndarray:
 def best_start(final: np.ndarray, failed: np.ndarray) -> np.ndarray:
     """Index of each map's strongest start, ignoring failed starts."""
     return np.where(failed, -np.inf, final).argmax(axis=-1)
-
-
-def map_status(alive: np.ndarray, final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) -> np.ndarray:
-    """ok: an OIP at least as strong as the best test image; weak: below it; dead: silent for every
-    test image and every start; failed: every start broke (NaN or infinity)."""
-    best = best_final(final, failed)
-    status = np.where(best >= best_test, "ok", "weak").astype("<U6")
-    status[~alive & ~(best > 0)] = "dead"
-    status[failed.all(axis=1)] = "failed"
-    return status
 
 
 def super_ratio(final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) -> np.ndarray:

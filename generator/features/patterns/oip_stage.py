@@ -14,7 +14,7 @@ from generator.cache import Artifact
 from generator.config import as_dict
 from generator.errors import UserError
 from generator.registry import Stage
-from generator.features.patterns.oip_results import NAME, best_final, map_status
+from generator.features.patterns.oip_results import NAME, best_final
 
 
 def check_config(cfg, layers=None) -> None:
@@ -66,7 +66,6 @@ def _compute(build, layer: str) -> Artifact:
     side = int(model.get_layer(layer).output.shape[1])
     if 0 < side <= cfg.node_max_side:
         arrays.update(_node_oips(build, layer, side))
-    arrays["status"] = map_status(arrays["stat_alive"], arrays["final"], arrays["failed"], arrays["stat_best_test"])
     return Artifact("", arrays, {"layer": layer, "seconds": float(np.asarray(result["seconds"]))})
 
 

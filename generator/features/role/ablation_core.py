@@ -11,23 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from generator.cache import Artifact
-from generator.model import fast_cut, taps
+from generator.model import fast_cut, score, taps
+from generator.model.batching import padded
 
 CHUNK = 1000               # test images per call (at most)
 BUDGET = 12_000_000        # floats of ablated activations per call (about 50 MB), caps images per call
-
-
-def logits_from(model, name: str):
-    """f(h): the class logits (the last layer before its activation) from `name`'s output."""
-    rest = taps.chain(model)
-    rest = rest[[lay.name for lay in rest].index(name) + 1:]
-
-    def f(h):
-        for lay in rest[:-1]:
-            h = lay(h, training=False)
-        return fast_cut.stock_preactivation(rest[-1], h)[:, 0, 0, :]
-
-    return f
 
 
 def _counts(logits, y, copies: int, n_classes: int):
@@ -43,7 +31,7 @@ def _step(model, layer: str, n_classes: int):
     """The general path (any chain model): a compiled f(a, fill, maps, y) -> correct answers per (map, class) for one chunk."""
     import tensorflow as tf
 
-    logits = logits_from(model, layer)
+    logits = score.logits_after(model, layer)
 
     def run(a, fill, maps, y):
         rank = len(a.shape)
@@ -88,7 +76,7 @@ def _ablate_layer(model, name, x, y, n_classes, fills) -> dict[str, np.ndarray]:
     stacked = np.stack([fills[mode] for mode in modes])
     found = {mode: 0.0 for mode in modes}
     for begin in range(0, len(x), n):
-        xs, ys = _padded(x[begin:begin + n], y[begin:begin + n], n)
+        xs, ys = padded(x[begin:begin + n], n), padded(y[begin:begin + n].astype(np.int32), n, -1)
         a = taps.outputs(model, [name], xs, batch_size=n)[name]
         if fast is not None:
             rows = np.asarray(step(a, stacked, ys))                      # (modes * C + 1, K)
@@ -141,7 +129,7 @@ def _fast_scores(model, name: str, between: list, target):
     spatial = [lay for lay in between if lay.__class__.__name__ != "Flatten"]
     conv = target.__class__.__name__ == "Conv2D"
     logits = (lambda z: z[:, 0, 0, :] if len(z.shape) == 4 else z) if target is taps.chain(model)[-1] \
-        else (lambda z, f=logits_from(model, target.name): f(target.activation(z)))
+        else (lambda z, f=score.logits_after(model, target.name): f(target.activation(z)))
 
     def through(h):
         for lay in spatial:
@@ -201,13 +189,6 @@ def refilled_logits(model, name: str, x: np.ndarray, fill: np.ndarray) -> np.nda
     return out.reshape(taps.layer(model, name).channels + 1, len(x), -1)
 
 
-def _padded(x: np.ndarray, y: np.ndarray, n: int):
-    """A chunk of the one fixed size (one trace), padded with a copy of its last image, labelled -1."""
-    pad = n - len(x)
-    return (np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]),
-            np.concatenate([y, np.full(pad, -1)]).astype(np.int32))
-
-
 def _all_maps(step, a: np.ndarray, fill: np.ndarray, y: np.ndarray) -> np.ndarray:
     channels = a.shape[-1]
     k = max(1, min(channels + 1, BUDGET // max(1, a.size)))
@@ -215,8 +196,7 @@ def _all_maps(step, a: np.ndarray, fill: np.ndarray, y: np.ndarray) -> np.ndarra
     rows = []
     for begin in range(0, len(maps), k):
         batch = maps[begin:begin + k]
-        padded = np.concatenate([batch, np.repeat(batch[-1:], k - len(batch))])  # one shape, one trace
-        rows.append(np.asarray(step(a, fill, padded, y))[: len(batch)])
+        rows.append(np.asarray(step(a, fill, padded(batch, k), y))[: len(batch)])
     return np.concatenate(rows)
 
 

@@ -23,7 +23,8 @@ UNITS = "logit units (gradient × activation, summed over the {unit}, mean over 
 
 def _compute(build) -> Artifact:
     from generator.model import taps
-    from generator.features.role.influence_core import class_layer, influence
+    from generator.features.role.influence_core import influence
+    from generator.model.score import class_layer
 
     model = build.model
     if taps.chain(model) is None and class_layer(model) is None:

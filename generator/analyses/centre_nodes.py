@@ -27,8 +27,10 @@ def centre(side: int) -> int:
     return (int(side) - 1) // 2
 
 
-def _needs_stage(model, layer: str, cfg) -> bool:
-    side = int(model.get_layer(layer).output.shape[1])
+def _needs_stage(build, layer: str, cfg) -> bool:
+    from ..model.support import summary_shape
+
+    side = summary_shape(build.model_info["summary"], layer)[0]  # the model card's rows: no model load
     return side > cfg.node_max_side
 
 
@@ -39,7 +41,7 @@ def run(build) -> dict[str, Artifact]:
                                                                  "objective", "noise_scales")}
     return {layer: build.stage(stage_name(layer), version, [settings, build.cfg.seed, layer],
                                lambda layer=layer: _compute(build, layer))
-            for layer in cfg.layers if _needs_stage(build.model, layer, cfg)}
+            for layer in cfg.layers if _needs_stage(build, layer, cfg)}
 
 
 def _compute(build, layer: str) -> Artifact:

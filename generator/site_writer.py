@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
+import json
 import os
 import shutil
 import stat
@@ -12,6 +14,7 @@ from .errors import UserError
 
 _RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths in one atomic step (Linux)
 MARKER = ".cnn-gallery-site"  # written into every site by pipeline.write_site, and by nothing else
+MARKER_TEXT = "written by the cnn-gallery generator; replaced on rebuild\n"
 
 
 def check_output(out: Path) -> None:
@@ -102,3 +105,45 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd = -100
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
     return result == 0
+
+
+# ---- what a site was written from ------------------------------------------------------------------
+# The marker's second line records the key of the pages' inputs (pipeline.page_key), the page count
+# and a digest of the site's files as written (names, sizes, modification times). A rebuild whose key
+# matches, into a site whose files are still those, has nothing to write and leaves the site as it is.
+
+def record(site: Path, pages_key: str, pages: int) -> None:
+    """Write the marker into a complete (staged) site: the last file written, so its digest covers the rest."""
+    line = json.dumps({"pages_key": pages_key, "pages": pages, "files": files_digest(site)}, sort_keys=True)
+    (site / MARKER).write_text(MARKER_TEXT + line + "\n")
+
+
+def written_with(out: Path) -> dict | None:
+    """The record of the site at `out` ({"pages_key", "pages", "files"}) when its files are still the
+    ones written with it; None when there is no site, no record (an older site) or a file was changed,
+    added or removed since."""
+    try:
+        lines = (out / MARKER).read_text().splitlines()
+        found = json.loads(lines[1])
+        if not isinstance(found, dict) or not {"pages_key", "pages", "files"} <= found.keys():
+            return None
+    except (OSError, IndexError, ValueError):
+        return None
+    return found if found["files"] == files_digest(out) else None
+
+
+def files_digest(site: Path) -> str:
+    """Hash of every file's path, size and modification time below `site` (the marker aside)."""
+    entries = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(site / rel if rel else site) as it:
+            for entry in it:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                elif path != MARKER:
+                    st = entry.stat(follow_symlinks=False)
+                    entries.append(f"{path}\0{st.st_size}\0{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]

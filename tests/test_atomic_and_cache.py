@@ -140,6 +140,67 @@ def test_rebuild_with_nothing_changed_reuses_everything(work):
                 or "drew pictures" in line], result.stdout
 
 
+# What a rebuild in a subprocess finds loaded at its end: a build that reuses every stage and has no page
+# to write must not pay for importing TensorFlow (about 3 s) or Keras.
+REBUILD_AND_SAY_WHAT_IS_LOADED = """
+import sys
+from generator import cli
+code = cli.main(sys.argv[1:])
+print("loaded:", " ".join(m for m in ("tensorflow", "keras") if m in sys.modules) or "neither")
+sys.exit(code)
+"""
+
+
+def test_rebuild_with_nothing_changed_writes_nothing_and_imports_no_tensorflow(work):
+    before = snapshot(work.site)
+    stamps = {p: p.stat().st_mtime_ns for p in work.site.rglob("*")}
+    result = subprocess.run([sys.executable, "-c", REBUILD_AND_SAY_WHAT_IS_LOADED, *work.argv()], cwd=ROOT,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "loaded: neither", lines[-2:]
+    assert "nothing to write" in lines[-2] and all(summary(result.stdout).values()), lines[-2]
+    assert snapshot(work.site) == before  # not a byte changed, footers included
+    assert {p: p.stat().st_mtime_ns for p in work.site.rglob("*")} == stamps  # and nothing rewritten
+    assert work.leftovers() == []
+
+
+def test_config_change_that_alters_a_result_rerenders_the_pages(work):
+    """The comparison pages say the activation threshold their result was computed with: a new threshold
+    recomputes the result and the pages, and going back to the old config writes the old pages again."""
+    from generator import pipeline
+    from generator.config import load_config
+
+    def comparison_pages() -> dict[str, str]:
+        return {p.name: p.read_text() for p in work.site.rglob("*.html") if "counts as <b>active</b>" in p.read_text()}
+
+    first = comparison_pages()
+    assert first and all("above 0.2 ×" in text for text in first.values())
+    log: list[str] = []
+    pipeline.build_site(load_config(work.config({"activations": {"threshold": 0.5}})), work.site, ROOT, work.cache,
+                        log=log.append)
+    stages = summary("\n".join(log))
+    assert not stages["activations"] and "nothing to write" not in log[-1], log[-1]
+    changed = comparison_pages()
+    assert changed.keys() == first.keys() and all("above 0.5 ×" in text for text in changed.values())
+    log.clear()
+    pipeline.build_site(load_config(work.config()), work.site, ROOT, work.cache, log=log.append)
+    assert summary("\n".join(log))["activations"] and "nothing to write" not in log[-1], log[-1]
+    assert all("above 0.2 ×" in text for text in comparison_pages().values())
+
+
+def test_a_site_changed_by_hand_is_written_again(work):
+    """The marker records the site's files as written; a rebuild puts back a page someone deleted."""
+    page = sorted(work.site.rglob("*.html"))[-1]
+    text = page.read_text()
+    page.unlink()
+    result = work.build()
+    assert "nothing to write" not in result.stdout.splitlines()[-1]
+    assert page.read_text().split("<footer")[0] == text.split("<footer")[0]
+    assert "nothing to write" in work.build().stdout.splitlines()[-1]
+
+
 def test_template_change_rerenders_without_recomputing(work, tmp_path, monkeypatch):
     from generator import pipeline, render
     from generator.config import load_config
@@ -150,6 +211,7 @@ def test_template_change_rerenders_without_recomputing(work, tmp_path, monkeypat
     base.write_text(base.read_text().replace("</footer>", "<p>template-marker-42</p>\n</footer>"))
     assert "template-marker-42" in base.read_text()
     monkeypatch.setattr(render, "TEMPLATES", templates)
+    before = snapshot(work.site)
     log: list[str] = []
     pipeline.build_site(load_config(work.config()), work.site, ROOT, work.cache, log=log.append)
     stages = summary("\n".join(log))
@@ -157,6 +219,18 @@ def test_template_change_rerenders_without_recomputing(work, tmp_path, monkeypat
     assert not [line for line in log if "computing" in line or "drew pictures" in line], log
     pages = list(work.site.rglob("*.html"))
     assert pages and all("template-marker-42" in p.read_text() for p in pages)
+    # the pictures (and every other file but the pages and the marker) are the ones the first build drew
+    assert _not_pages(snapshot(work.site)) == _not_pages(before)
+    # and the next build with the changed template has nothing left to write
+    after, log = snapshot(work.site), []
+    pipeline.build_site(load_config(work.config()), work.site, ROOT, work.cache, log=log.append)
+    assert snapshot(work.site) == after and "nothing to write" in log[-1], log[-1]
+
+
+def _not_pages(found: dict[str, str]) -> dict[str, str]:
+    from generator.site_writer import MARKER
+
+    return {path: entry for path, entry in found.items() if not path.endswith(".html") and path != MARKER}
 
 
 CHANGES = [

@@ -49,6 +49,18 @@ def test_seed_network_follows_the_data_shape_and_classes():
     assert build_model().count_params() == PARAMETERS
 
 
+@pytest.mark.parametrize("shape, classes", [((28, 28, 1), 10), ((32, 32, 3), 4), ((18, 18, 1), 3), ((40, 30, 3), 7)])
+def test_seed_layers_written_out_match_the_built_network(shape, classes):
+    """The checks read the seed's layers from a written-out table (no Keras import); it must be the
+    network build_model makes."""
+    from generator.model import taps
+    from generator.model.architecture import seed_layer_infos
+    from generator.model.support import seed_layers
+
+    assert seed_layer_infos(shape, classes) == taps.layers(build_model(0.0, shape, classes))
+    assert seed_layers() == taps.layers(build_model())
+
+
 def _fake_arrays(n_train=30, n_test=12, seed=0):
     rng = np.random.default_rng(seed)
     return {"x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),

@@ -41,3 +41,28 @@ def summary_rows(model) -> list[dict]:
                      "shape": "(None, " + ", ".join(str(s) for s in shape[1:]) + ")",
                      "params": int(layer.count_params())})
     return rows
+
+
+def seed_layer_infos(input_shape: tuple = (28, 28, 1), classes: int = 10) -> list:
+    """taps.LayerInfo of every layer of build_model(input_shape=..., classes=...), worked out from its
+    layers (3×3 "valid" convolutions, 2×2 pooling) without Keras, so reading the seed's layers imports
+    no TensorFlow."""
+    from .taps import LayerInfo
+
+    h, w, _ = input_shape
+    infos = []
+
+    def add(name, cls, kind, shape, activation=None):
+        infos.append(LayerInfo(name=name, class_name=cls, kind=kind, shape=shape, channels=shape[-1],
+                               side=shape[:2] if len(shape) == 3 else None, activation=activation))
+
+    for conv, pool, maps in (("Conv2D_1", "Max_Pool_1", 32), ("Conv2D_2", "Max_Pool_2", 64), ("Conv2D_3", None, 128)):
+        h, w = h - 2, w - 2
+        add(conv, "Conv2D", "map", (h, w, maps), "relu")
+        if pool:
+            h, w = h // 2, w // 2
+            add(pool, "MaxPooling2D", "other", (h, w, maps))
+    add("Flatten", "Flatten", "other", (h * w * 128,))
+    add("Dense_1", "Dense", "node", (100,), "relu")
+    add("Dense_2", "Dense", "node", (classes,), "softmax")
+    return infos

@@ -65,12 +65,14 @@ _GIVEN: dict = {}  # (path, mtime, size) -> the given model's layer list, read o
 
 
 def seed_layers() -> list:
-    """taps.LayerInfo of every layer of the seed network (built, not trained: a second or two)."""
+    """taps.LayerInfo of every layer of the seed network (28×28×1 input, as the checks read it),
+    written out by architecture.seed_layer_infos instead of built with Keras: a config check, and so a
+    build that reuses every stage, then never imports TensorFlow. tests/test_model_and_data.py checks
+    it against taps.layers(build_model())."""
     if "seed" not in _GIVEN:
-        from . import taps
-        from .architecture import build_model
+        from .architecture import seed_layer_infos
 
-        _GIVEN["seed"] = taps.layers(build_model())
+        _GIVEN["seed"] = seed_layer_infos()
     return _GIVEN["seed"]
 
 

@@ -34,7 +34,7 @@ def obtain_model(build) -> None:
         path = model_path(cfg, build.root)
         info, reused = _describe_given(build, path), True
     else:
-        key = stable_hash(VERSION, build.dataset.fingerprint(), as_dict(cfg.model), cfg.seed)
+        key = stable_hash(VERSION, build.data_fingerprint, as_dict(cfg.model), cfg.seed)
         path = build.store.folder("model") / f"{key}.keras"
         info = _cached_info(path, build.log)
         reused = info is not None

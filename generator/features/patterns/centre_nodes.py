@@ -27,8 +27,10 @@ def centre(side: int) -> int:
     return (int(side) - 1) // 2
 
 
-def _needs_stage(model, layer: str, cfg) -> bool:
-    side = int(model.get_layer(layer).output.shape[1])
+def _needs_stage(build, layer: str, cfg) -> bool:
+    from ..model.support import summary_shape
+
+    side = summary_shape(build.model_info["summary"], layer)[0]  # the model card's rows: no model load
     return side > cfg.node_max_side
 
 
@@ -39,7 +41,7 @@ def _depends(build, layer: str) -> list:
 
 
 def _layers(build) -> list[str]:
-    return [layer for layer in build.cfg.oip.layers if _needs_stage(build.model, layer, build.cfg.oip)]
+    return [layer for layer in build.cfg.oip.layers if _needs_stage(build, layer, build.cfg.oip)]
 
 
 def _compute(build, layer: str) -> Artifact:

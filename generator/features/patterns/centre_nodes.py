@@ -28,7 +28,7 @@ def centre(side: int) -> int:
 
 
 def _needs_stage(build, layer: str, cfg) -> bool:
-    from ..model.support import summary_shape
+    from generator.model.support import summary_shape
 
     side = summary_shape(build.model_info["summary"], layer)[0]  # the model card's rows: no model load
     return side > cfg.node_max_side

@@ -67,7 +67,7 @@ def write_site(build: Build, out: Path) -> None:
                            datetime.now().strftime("%Y-%m-%d %H:%M"),
                            f"{time.perf_counter() - build.started:.0f} s",
                            [("Index", urls.INDEX, "index")] + [e for _, s in sections if (e := s.nav_entry(build))])
-        render.render_pages(pages, staging, render.ImageIndex(staging), site)
+        render.render_pages(pages, staging, render.ImageIndex(staging), site, registry.glossary(build))
         site_writer.record(staging, key, len(pages))  # last: the marker's digest covers every other file
         site_writer.swap_in(staging, out)
     except BaseException:

@@ -178,6 +178,18 @@ def image_panels(build, image: int) -> list:
     return _collect("image_panels", build, image)
 
 
+def guide_topics(build) -> list:
+    """Every enabled section's guide topics, in FEATURES order."""
+    return [t for _, s in sections() if getattr(s, "guide_topics", None) is not None and s.enabled(build)
+            for t in s.guide_topics(build) if t is not None]
+
+
+def glossary(build=None) -> tuple:
+    """The terms pages link to the guide: every section's (only the enabled ones' with a build)."""
+    return tuple(t for _, s in sections() if getattr(s, "glossary", None) is not None
+                 and (build is None or s.enabled(build)) for t in s.glossary())
+
+
 def comparison_panels(build, position: int) -> list:
     """On a comparison page (its position in the config's comparisons)."""
     return _collect("comparison_panels", build, position)

@@ -36,14 +36,14 @@ class ImageIndex:
         return self.sizes[url]
 
 
-def environment(images: ImageIndex) -> Environment:
+def environment(images: ImageIndex, terms: tuple = ()) -> Environment:
     env = Environment(loader=FileSystemLoader([TEMPLATES, FEATURES]), autoescape=select_autoescape(["html", "js"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["rel"] = _rel
     env.filters["pct"] = lambda v, digits=2: f"{100 * v:.{digits}f} %"
     env.filters["num"] = lambda v, digits=3: f"{v:,.{digits}f}" if isinstance(v, float) else f"{v:,}"
     env.globals["img"] = _img_tag(images)
-    env.filters["terms"] = pass_context(lambda context, html: link_terms(str(html), context["page"].url))
+    env.filters["terms"] = pass_context(lambda context, html: link_terms(str(html), context["page"].url, terms))
     env.filters["tojs"] = lambda v: Markup(json.dumps(v).replace("</", "<\\/"))
     return env
 
@@ -72,8 +72,8 @@ def _img_tag(images: ImageIndex):
     return img
 
 
-def render_pages(pages: list[Page], site: Path, images: ImageIndex, common: SiteContext) -> None:
-    env = environment(images)
+def render_pages(pages: list[Page], site: Path, images: ImageIndex, common: SiteContext, terms: tuple = ()) -> None:
+    env = environment(images, terms)
     for page in pages:
         path = site / page.url
         path.parent.mkdir(parents=True, exist_ok=True)

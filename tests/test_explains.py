@@ -134,7 +134,9 @@ def test_patterns_are_drawn_on_the_fixed_pixel_scale_of_their_colour_bar(quick_s
 def test_terms_link_once_to_the_guide_and_never_inside_tags_links_or_headings():
     html = ('<h2>The ratio</h2><p>A ratio of 2 and another ratio.</p><a href="x">OIP</a><p>the OIP '
             '<span title="ratio">heat</span> and a receptive field</p><img alt="dead map">')
-    out = str(glossary.link_terms(html, "layers/conv2d_1/map-000.html"))
+    from generator import registry
+
+    out = str(glossary.link_terms(html, "layers/conv2d_1/map-000.html", registry.glossary()))
     assert out.count('href="../../guide.html#ratio"') == 1
     assert "<h2>The ratio</h2>" in out and '<a href="x">OIP</a>' in out and 'alt="dead map"' in out
     assert '<p>A <a class="term" href="../../guide.html#ratio"' in out

@@ -38,6 +38,25 @@ class Page(Generic[D]):
     section: str = ""
 
 
+@dataclass
+class Figure:
+    """A small picture from this gallery in the guide."""
+    image: str
+    alt: str
+    caption: str
+    link: str | None = None
+    scale: int = 1
+
+
+@dataclass
+class Topic:
+    """One section of the guide, brought by the feature whose pages use its terms (Section.guide_topics)."""
+    anchor: str
+    title: str
+    paragraphs: list[str]
+    figures: list[Figure] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class SiteContext:
     """What every page's header and footer show."""

@@ -7,6 +7,8 @@ map's OIP page links to its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
+from generator.pages.model import Topic
+
 import dataclasses
 from pathlib import Path
 
@@ -332,5 +334,21 @@ def cards(build) -> list[Card]:
     return [Card("Dreams", urls.DREAMS, lines, thumbs)]
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _dream_topic() -> Topic:
+    return Topic("dreams", "Dreams", [
+        "Pattern carving runs a map's ascent from a real picture instead of noise: scale the picture down to the "
+        "network's input size, ascend, scale up, add back the detail the downscaling lost, and repeat. The map "
+        "carves its pattern into the picture. A layer dream climbs a whole layer's mean activation, octave by "
+        "octave from a small copy of the picture to its full size (the classic DeepDream).",
+    ])
+
+
+def guide_topics(build) -> list:
+    return [_dream_topic()]
+
+
 SECTION = Section("dreams", depends, draw, pages, cards, enabled, nav=("Dreams", urls.DREAMS),
-                  map_panels=map_panel)
+                  map_panels=map_panel, guide_topics=guide_topics)

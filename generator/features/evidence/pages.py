@@ -3,6 +3,10 @@ heat map of where the map fires over the digit and the receptive-field crop at i
 position. Only images that fire the map are shown; fewer than asked are said to be fewer."""
 from __future__ import annotations
 
+from generator.features.evidence.map_truth import MEANING, STATUSES
+from generator.pages.glossary import Term
+from generator.pages.model import Topic
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,5 +272,41 @@ def layer_panels(build, layer: str) -> list[Panel]:
     return [Panel("trust", "How far to trust the pictures", "evidence/trust.html", median)]
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _status_topic() -> Topic:
+    return Topic("statuses", "Statuses", [f"{name.capitalize()}: {MEANING[name]}." for name in STATUSES] + [
+        "Firing means a test image's mean activation over the whole map is above 0; the map page gives the "
+        "counts, and for a map that never fires it says so instead of drawing charts of zeros."])
+
+
+def _heat_topic() -> Topic:
+    return Topic("heat", "Heat maps", [
+        "Under each test image that drives a map hardest, a heat map shows where on the digit the map fires: its "
+        "activation at each position, laid over a gray copy of the digit, from no colour at 0 to pale yellow at "
+        "that image's strongest position. It uses the inferno scale rather than viridis so that the heat stands "
+        "apart from the gray digit; its colour bar is on every map page.",
+    ])
+
+
+def _receptive_topic() -> Topic:
+    return Topic("receptive-field", "Receptive fields", [
+        "One position of a map does not see the whole image, only a square patch of it: its receptive field, "
+        "which grows with each convolution and pooling layer (read from the model's own layers). The crops next "
+        "to each test image show the patch seen by the map's strongest position.",
+    ])
+
+
+def guide_topics(build) -> list:
+    return [_status_topic(), _heat_topic(), _receptive_topic()]
+
+
+def glossary() -> list:
+    return [Term(r"live|rare|silent|dead|failed", "statuses", "a map's status: whether and how often it fires"),
+            Term(r"heat maps?|heat", "heat", "where on an image a map fires, position by position"),
+            Term(r"receptive fields?", "receptive-field", "the patch of the input one position of a layer sees")]
+
+
 SECTION = Section("evidence", depends, draw_all, enabled=patterns_shown, map_panels=map_panels,
-                  layer_panels=layer_panels)
+                  layer_panels=layer_panels, guide_topics=guide_topics, glossary=glossary)

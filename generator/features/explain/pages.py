@@ -7,6 +7,9 @@ pixels that raise the score, blue for those that lower it, blended over the digi
 """
 from __future__ import annotations
 
+from generator.pages.model import Figure, Topic
+from generator.pages.section import in_build
+
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ from generator.features.explain.attributions import NAME
 from generator.pages import svg, urls
 from generator.features.explain.page_data import SANITY_FAIL, Explanation, ImagePage, LayerTop, Overlay, SummaryData, Tile, TopMap, method_rows, reading
 from generator.pages.model import Link, Page, Panel, chain
-from generator.pages.section import Card, Section, in_build
+from generator.pages.section import Card, Section
 
 SUMMARY = "explain/index.html"
 CMAP = "RdBu_r"
@@ -239,5 +242,38 @@ def enabled(build) -> bool:
     return NAME in build.results and len(build.results[NAME].arrays.get("indices", [])) > 0
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _explain_topic(build) -> Topic | None:
+    explained = in_build(build, "explanations")
+    if explained is None:
+        return None
+    steps = build.results[explained.NAME].meta["settings"]["steps"]
+    return Topic("explanations", "Attributions and how faithful they are", [
+        "An attribution says, for one image, how much each pixel did for the predicted class's score (its logit, "
+        "the output before the softmax). The gradient is how the score changes when a pixel changes a little; "
+        "SmoothGrad averages it over noisy copies of the image; integrated gradients add up the gradient along "
+        "the straight path from a baseline image (all black, or the image blurred) to the image, so the pixels' "
+        "values sum to the score's difference between the two; occlusion blacks out small squares and records "
+        "how much the score drops; Grad-CAM weights the maps of the last convolutional layer by their mean "
+        "gradient and enlarges the result. For a mistake the contrast logit(true) − logit(predicted) shows which "
+        "pixels spoke for the right class (red) and which for the wrong one (blue).",
+        "Whether to believe a method is measured, not assumed. Deletion: the pixels are set to black, "
+        f"1/{steps} of them at a time, in the order the method ranks them, most positive first, and the class "
+        "probability recorded; a faithful method makes it fall fast (small area under the curve). Insertion: "
+        "the pixels are put back onto a black image in the same order; faithful makes it rise fast (large "
+        "area). A random order is the reference. The randomization check recomputes every method with the "
+        "network's weights replaced by noise: a method whose picture barely changes (high rank correlation) "
+        "shows the digit, not what the network learned.",
+    ], [Figure(explained.COLORBAR, "the blue–white–red colour scale of the attribution overlays",
+               "Overlays: each method's map divided by its largest |value| on the image; red raises the score, "
+               "blue lowers it.", explained.SUMMARY)])
+
+
+def guide_topics(build) -> list:
+    return [_explain_topic(build)]
+
+
 SECTION = Section(NAME, depends, draw, pages, cards, enabled=enabled, nav=("Explanations", SUMMARY),
-                  image_panels=set_image_panel)
+                  image_panels=set_image_panel, guide_topics=guide_topics)

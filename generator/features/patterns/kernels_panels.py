@@ -1,6 +1,8 @@
 """The first layer's filter weights beside each map's input patterns."""
 from __future__ import annotations
 
+from generator.pages.model import Topic
+
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -81,5 +83,21 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     return [Panel("kernel", f"The filter: its {side} kernel", "panels/kernels.html", view)]
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _kernel_topic() -> Topic:
+    return Topic("kernels", "Kernels", [
+        "A map of the first convolutional layer is one weighted sum of the pixels under its small kernel, plus a "
+        "bias, then a ReLU. Its map page shows the kernel's weights in numbers and in colour. When the weights "
+        "add up to a clearly positive (negative) number, a uniformly bright (dark) image drives the map, which is "
+        "why some first-layer patterns are flat squares.",
+    ])
+
+
+def guide_topics(build) -> list:
+    return [_kernel_topic()]
+
+
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], draw=draw, 
-                  enabled=enabled, map_top_panels=map_panel)
+                  enabled=enabled, map_top_panels=map_panel, guide_topics=guide_topics)

@@ -1,6 +1,11 @@
 """The OIP gallery: a page per layer with a card per map, and a page per map."""
 from __future__ import annotations
 
+from generator.features.patterns.oip_results import super_ratio
+from generator.pages.glossary import Term
+from generator.pages.model import Figure, Topic
+from generator.pages.section import in_build
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -8,7 +13,7 @@ import numpy as np
 
 from generator import imaging, progress, registry
 from generator.features.evidence.map_truth import MEANING, STATUSES, fires_on, map_status
-from generator.features.patterns.oip_results import best_final, best_start, stage_name, start_labels, super_ratio
+from generator.features.patterns.oip_results import best_final, best_start, stage_name, start_labels
 from generator.data.dataset import unstandardize
 from generator.pages import urls
 from generator.features.evidence import pages as map_evidence
@@ -345,5 +350,94 @@ def cards(build) -> list[Card]:
     return result
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _example(build):
+    """(layer, map) of the deepest OIP layer's map with the highest ratio: the gallery's own example."""
+    if in_build(build, "layers") is None or not build.cfg.oip.layers:
+        return None
+    layer = build.cfg.oip.layers[-1]
+    a = build.results[stage_name(layer)].arrays
+    ratio = super_ratio(a["final"], a["failed"], a["stat_best_test"])
+    usable = np.isfinite(ratio) & (ratio >= 1)  # a super-stimulus, which a dead or failed map is not
+    if not usable.any():
+        return None
+    m = int(np.flatnonzero(usable)[np.argmax(ratio[usable])])
+    return layer, m, float(ratio[m]), float(best_final(a["final"][m], a["failed"][m])), float(a["stat_best_test"][m])
+
+
+def _oip_topic(build) -> Topic:
+    cfg = build.cfg.oip
+    scales = ", ".join(f"{s} px" for s in cfg.noise_scales)
+    text = [
+        "An OIP — an original input pattern, the blog series' name for it — is an input image made to drive one "
+        "map of one layer as hard as possible. It starts as random noise and is changed, step by step, in the "
+        f"direction that raises the map's mean activation most (gradient ascent on the input): {cfg.steps} steps, "
+        f"with a jitter of up to {cfg.jitter} px and a slight blur every {cfg.blur_every} steps so that the "
+        "pattern does not dissolve into pixel noise, and pixel values kept inside the range real images have.",
+        f"Every map gets {len(cfg.noise_scales)} starts, from noise at length scales of {scales}: pixel noise "
+        "suits maps that look for fine strokes, long waves suit deeper maps that only wake for large, smooth "
+        "shapes. The strongest start is the map's pattern; the others show what else it accepts. A faint map "
+        "that test images fire but no noise start matches (its ReLU stays closed for noise, so the climb has no "
+        "gradient) gets one more start, from the test image that drives it hardest, without jitter or blur; "
+        "it replaces the weakest noise start, and the map's page says so.",
+        "Each pattern is shown twice: in colour (the viridis scale below, in pixel units 0–255, the same scale on "
+        "every map page) and contrast-enhanced in gray (stretched between its own 1st and 99th percentile, so "
+        "faint structure shows; two gray views cannot be compared by brightness).",
+    ]
+    figures = []
+    example = _example(build)
+    if example:
+        layer, m, *_ = example
+        figures.append(Figure(urls.map_asset(layer, m, "evolution.png"),
+                              f"how the patterns of {layer} map {m} grew from noise, one row per start",
+                              f"{layer} map {m}: from noise (left) to its pattern (right), one row per start.",
+                              urls.map_page(layer, m), 2))
+    figures.append(Figure(PATTERN.image, "the viridis colour scale, dark purple low to yellow high",
+                          "The colour scale of patterns (pixel units, black 0 to white 255) and of activations: "
+                          "dark purple is low, yellow is high. Activation grids carry their own colour bar with "
+                          "their range."))
+    return Topic("oip", "Input patterns (OIPs)", text, figures)
+
+
+def _ratio_topic(build) -> Topic:
+    text = [
+        "The ratio compares a map's best pattern with real data: the pattern's mean activation over the whole "
+        "map, divided by the largest mean activation any test image gives that map. A ratio of 1 or more means "
+        "the ascent found a super-stimulus — an input the map answers to more strongly than to any digit. "
+        "∞ means no test image activates the map at all, but the ascent found an input that does.",
+        "The strongest single position of any test image (shown on each map page) is a different number: a map "
+        "can answer strongly at one place of a digit and hardly anywhere else, so its peak can exceed the "
+        "pattern's mean while the ratio is still above 1.",
+    ]
+    example = _example(build)
+    if example:
+        layer, m, ratio, best, test = example
+        text.append(f"For example, {layer} map {m}: its pattern's mean activation is {best:.4g}, the best test "
+                    f"image's {test:.4g}, so the ratio is {ratio:.2f}.")
+    return Topic("ratio", "The ratio", text)
+
+
+def _node_topic() -> Topic:
+    return Topic("nodes", "Node patterns", [
+        "For small maps each position (node) gets its own pattern: the input that drives that single position "
+        "hardest, laid out as the positions are. A node only sees part of the image (its receptive field), so "
+        "its pattern lives in that part.",
+    ])
+
+
+def guide_topics(build) -> list:
+    return [_oip_topic(build), _ratio_topic(build), _node_topic()]
+
+
+def glossary() -> list:
+    return [Term(r"OIPs?|original input patterns?|input patterns?", "oip",
+         "original input pattern: an input made by gradient ascent to drive one map hardest"),
+            Term(r"super-stimulus|ratio", "ratio",
+         "the best pattern's mean activation divided by the best test image's"),
+            Term(r"node patterns?|one pattern per node", "nodes", "the input that drives one position of a map hardest")]
+
+
 SECTION = Section("layers", depends, draw, pages, cards, enabled,
-                  nav=lambda build: ("Layers", urls.layer(build.cfg.oip.layers[0])))
+                  nav=lambda build: ("Layers", urls.layer(build.cfg.oip.layers[0])), guide_topics=guide_topics, glossary=glossary)

@@ -1,6 +1,9 @@
 """Ablation on the pages: what each map or node costs each class when it is switched off."""
 from __future__ import annotations
 
+from generator.pages.glossary import Term
+from generator.pages.model import Topic
+
 from dataclasses import dataclass
 import numpy as np
 from generator.pages import urls
@@ -172,6 +175,25 @@ def cards(build) -> list[Card]:
     return [Card("Ablation — what each map is for", urls.layer(build.cfg.oip.layers[0]) + "#ablation", lines)]
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _ablation_topic() -> Topic:
+    return Topic("ablation", "Ablation", [
+        "To see what a map does for the decision, its output is replaced for every test image — by 0, or by its "
+        "mean over the test set — and the rest of the network runs on unchanged. The change in test accuracy and "
+        "in each class's recall is the map's share of the decision; changes of a few images are within noise.",
+    ])
+
+
+def guide_topics(build) -> list:
+    return [_ablation_topic()]
+
+
+def glossary() -> list:
+    return [Term(r"ablation", "ablation", "the map's output replaced, the rest of the network run unchanged")]
+
+
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], 
                    cards=cards, enabled=enabled,
-                  map_panels=map_panel, layer_panels=layer_panel, node_panels=map_panel, node_layer_panels=layer_panel)
+                  map_panels=map_panel, layer_panels=layer_panel, node_panels=map_panel, node_layer_panels=layer_panel, guide_topics=guide_topics, glossary=glossary)

@@ -5,6 +5,9 @@ on any page - a set, one image, a comparison - equal colours mean equal activati
 """
 from __future__ import annotations
 
+from generator.pages.glossary import Term
+from generator.pages.model import Topic
+
 from pathlib import Path
 
 import numpy as np
@@ -350,5 +353,28 @@ def enabled(build) -> bool:
     return bool(build.cfg.activations.image_sets) and NAME in build.results
 
 
+
+# ---- what the guide says about this feature, and the terms that link there ----
+
+def _grid_topic(build) -> Topic:
+    return Topic("grids", "Activation grids, points and nodes", [
+        "An activation grid shows every map of a layer for one input image, 8 maps to a row as in the blog "
+        "series: each small square is one map, each of its cells one position. A point is one position of one "
+        "map; a node is one unit of a dense layer (drawn as a single cell, 10 to a row).",
+        "On a page of image sets one colour range per layer is shared by every grid, so equal colours mean equal "
+        "activations across images; each layer's colour bar gives the range.",
+        "A comparison marks the points active in every image of one set and in none of the other (orange, teal) "
+        "or in every image of both (purple); active means above a stated fraction of the layer's largest value.",
+    ])
+
+
+def guide_topics(build) -> list:
+    return [_grid_topic(build)]
+
+
+def glossary() -> list:
+    return [Term(r"activation grids?", "grids", "every map of a layer for one image, one small square per map")]
+
+
 SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled,
-                  nav=("Image sets", urls.SETS))
+                  nav=("Image sets", urls.SETS), guide_topics=guide_topics, glossary=glossary)

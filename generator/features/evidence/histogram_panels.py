@@ -13,7 +13,7 @@ from generator.pages.model import Panel
 from generator.pages.section import Section
 
 BINS = 10
-LABEL_EVERY = 2  # bin edges labelled on the x axis (all of them would overlap at a phone's width)
+TICK_ROOM = 14  # chart units kept free right of the last x tick, for half its label
 
 
 @dataclass
@@ -31,11 +31,19 @@ def histogram(means: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarr
 
 
 def _chart(counts: np.ndarray, edges: np.ndarray) -> svg.BarChart:
+    """Bars without numbers on them (the y axis and each bar's tooltip give the count: numbers on some bars
+    and not on others read as if the others were empty); x ticks at round values of the activation."""
     labels = [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:])]
     chart = svg.bar_chart(counts, labels, "mean activation over the map", "test images")
+    for bar in chart.bars:
+        bar.text = ""
     slot = chart.bars[1].x - chart.bars[0].x if len(chart.bars) > 1 else chart.axes.right - chart.axes.left
     left = chart.bars[0].x - (slot - chart.bars[0].w) / 2
-    chart.axes.xticks = [svg.Tick(left + i * slot, f"{edges[i]:.2g}") for i in range(0, len(edges), LABEL_EVERY)]
+    width = slot * len(chart.bars)
+    at = lambda v: left + width * v / edges[-1]  # noqa: E731
+    room = TICK_ROOM  # a label centred on a tick this close to the right edge would be cut off
+    chart.axes.xticks = [svg.Tick(at(v), f"{v:.3g}") for v in svg.nice_ticks(float(edges[-1]), 5, inside=True)
+                         if at(v) <= chart.axes.right - room]
     return chart
 
 

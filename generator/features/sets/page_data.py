@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.pages.colour_keys import INPUT, ColourKey
+from generator.pages.model import Link, Panel
 
 
 @dataclass

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import progress
 from .cache import Artifact, Store, stable_hash
-from .config import Config, as_dict
+from .config import Config
 from .data import Dataset
 from .data.dataset import standardize
 

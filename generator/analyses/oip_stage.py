@@ -14,7 +14,7 @@ from ..cache import Artifact, code_version
 from ..config import as_dict
 from ..errors import UserError
 from ..registry import Analysis
-from .oip_results import NAME, best_final, map_status, stage_name
+from .oip_results import best_final, map_status, stage_name
 
 
 def check_config(cfg, layers=None) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import imaging
 from ..analyses import dream_picture as dp
-from ..analyses.dreams import NAME, dream_name, dream_slug
+from ..analyses.dreams import NAME, dream_slug
 from ..analyses.oip_results import best_start, stage_name
 from . import urls
 from . import dream_words as dw

@@ -8,7 +8,7 @@ CONFIG ?= configs/default.yaml
 OUT    ?= site
 DATA   ?=
 
-.PHONY: setup site quick test bench serve clean check
+.PHONY: setup site quick test test-fast lint bench serve clean check
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The quick tier: no whole-site build, no browser, nothing slow (markers in pyproject.toml, tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not site and not browser and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests scripts
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -1,7 +1,8 @@
 """Any Keras image classifier and any image data set, end to end: small models made here, saved as
-.keras files, small npz data sets, a gallery built with `python -m generator build` for each, and
-its pages checked (one map page per map of every map layer, every link resolving, the model's own
-layer names). Each build takes seconds: few ascent steps, one noise scale, small or no dreams."""
+.keras files, small npz data sets, a gallery built by the CLI (`python -m generator build`, its main()
+called in this process) for each, and its pages checked (one map page per map of every map layer, every
+link resolving, the model's own layer names). Each build takes seconds: few ascent steps, one noise
+scale, small or no dreams."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import run_cli
+from conftest import run_here
 from linkcheck import broken_links
 
 
@@ -111,8 +112,8 @@ def _build(tmp_path: Path, model_file: Path, data_file: Path, extra: dict | None
     config.write_text(yaml.safe_dump(cfg))
     site = tmp_path / "site"
     if command == "check":
-        return run_cli("check", "--config", str(config)), site
-    result = run_cli("build", "--config", str(config), "--out", str(site), "--cache", str(tmp_path / "cache"))
+        return run_here("check", "--config", str(config)), site
+    result = run_here("build", "--config", str(config), "--out", str(site), "--cache", str(tmp_path / "cache"))
     return result, site
 
 
@@ -131,6 +132,7 @@ def _check_gallery(result, site: Path, model_file: Path) -> None:
     assert "Conv2D_1" not in text and "Dense_2" not in text
 
 
+@pytest.mark.site
 def test_functional_model_with_other_names_and_batchnorm(tmp_path):
     data = _data(tmp_path / "d.npz", (28, 28), 10, floats=False)
     model = _fit_and_save(functional_bn(), tmp_path / "m.keras", data)
@@ -138,6 +140,7 @@ def test_functional_model_with_other_names_and_batchnorm(tmp_path):
     _check_gallery(result, site, model)
 
 
+@pytest.mark.site
 def test_logits_model_float_data_four_classes_separable_and_concatenate(tmp_path):
     data = _data(tmp_path / "d.npz", (20, 20), 4, floats=True)
     model = _fit_and_save(logits_model(), tmp_path / "m.keras", data, logits=True)
@@ -150,6 +153,7 @@ def test_logits_model_float_data_four_classes_separable_and_concatenate(tmp_path
 RGB_DREAMS = {"tiled": True, "tiles": 2, "tiled_steps": 1, "layer_dreams": [{"name": "sum", "layers": {"residual": 1.0}}]}
 
 
+@pytest.mark.site
 def test_rgb_residual_model(tmp_path):
     from PIL import Image
 

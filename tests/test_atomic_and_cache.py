@@ -1,7 +1,9 @@
 """Builds that never lose work: a killed build leaves the last site as it was, the cache never trusts a
 half-written or damaged entry, and a rebuild redoes only what its changes touch.
 
-One small site and cache are built once for the module; each test works on its own copy of them.
+The session's small site and cache (conftest's SMALL, built once) are the start; each test works on its
+own copy of them. Builds run the CLI's main() in this process (run_here); only the builds that a signal
+stops run as a process of their own.
 """
 from __future__ import annotations
 
@@ -22,19 +24,9 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, run_cli, merged, snapshot
+from conftest import ROOT, SMALL, copy_build, merged, run_here, snapshot
 
-BASE = {
-    "seed": 11,
-    "data": {"sample": True, "train_limit": 500, "test_limit": 100},
-    "model": {"epochs": 1, "batch_size": 50},
-    "oip": {"layers": ["Conv2D_1"], "steps": 4, "noise_scales": [1], "node_max_side": 0, "snapshots": 2},
-    "dreams": {"enabled": False},
-    "activations": {"image_sets": [{"name": "firsts", "indices": [0, 1]},
-                                   {"name": "sevens", "rule": {"kind": "most_confident", "label": 7, "count": 2}}],
-                    "comparisons": [{"a": "firsts", "b": "sevens"}]},
-    "site": {"title": "First site"},
-}
+BASE = SMALL
 # Training long enough to be stopped in its second epoch (a few seconds on two cores).
 LONG_TRAINING = {"data": {"train_limit": 1200}, "model": {"epochs": 2, "batch_size": 20}}
 
@@ -51,8 +43,7 @@ class Work:
 
     def __init__(self, built: Path, tmp: Path):
         self.tmp, self.site, self.cache = tmp, tmp / "site", tmp / "cache"
-        shutil.copytree(built / "site", self.site, symlinks=True)
-        shutil.copytree(built / "cache", self.cache, symlinks=True)
+        copy_build(built, tmp)
 
     def config(self, change: dict | None = None, name: str = "config.yaml") -> Path:
         path = self.tmp / name
@@ -63,7 +54,7 @@ class Work:
         return ["build", "--config", str(self.config(change)), "--out", str(self.site), "--cache", str(self.cache)]
 
     def build(self, change: dict | None = None):
-        result = run_cli(*self.argv(change))
+        result = run_here(*self.argv(change))
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
         return result
 
@@ -72,13 +63,8 @@ class Work:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("atomic")
-    (base / "config.yaml").write_text(yaml.safe_dump(BASE))
-    result = run_cli("build", "--config", str(base / "config.yaml"), "--out", str(base / "site"),
-                     "--cache", str(base / "cache"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return base
+def built(small_build) -> Path:
+    return small_build
 
 
 @pytest.fixture
@@ -181,12 +167,12 @@ def test_config_change_that_alters_a_result_rerenders_the_pages(work):
     pipeline.build_site(load_config(work.config({"activations": {"threshold": 0.5}})), work.site, ROOT, work.cache,
                         log=log.append)
     stages = summary("\n".join(log))
-    assert not stages["activations"] and "nothing to write" not in log[-1], log[-1]
+    assert not stages["sets"] and "nothing to write" not in log[-1], log[-1]
     changed = comparison_pages()
     assert changed.keys() == first.keys() and all("above 0.5 ×" in text for text in changed.values())
     log.clear()
     pipeline.build_site(load_config(work.config()), work.site, ROOT, work.cache, log=log.append)
-    assert summary("\n".join(log))["activations"] and "nothing to write" not in log[-1], log[-1]
+    assert summary("\n".join(log))["sets"] and "nothing to write" not in log[-1], log[-1]
     assert all("above 0.2 ×" in text for text in comparison_pages().values())
 
 
@@ -235,10 +221,10 @@ def _not_pages(found: dict[str, str]) -> dict[str, str]:
 
 CHANGES = [
     # the separation ranking reads the sets' activations
-    ("activations", {"activations": {"threshold": 0.5}}, ("activations", "separation")),
+    ("sets", {"activations": {"threshold": 0.5}}, ("sets", "separation")),
     # firing and trust read the OIP patterns (their peaks, the AUC), the shown and diverse patterns start
     # from them, and the dense nodes' patterns climb with the same settings
-    ("oip", {"oip": {"steps": 6}}, ("oip-", "firing-", "trust-", "shown-", "diversity-", "centre-", "nodes")),
+    ("oip", {"oip": {"steps": 8}}, ("oip-", "firing-", "trust-", "shown-", "diversity-", "centre-", "nodes")),
 ]
 
 

@@ -118,7 +118,7 @@ def test_drawn_conv_grid_pixel_is_the_hand_value_in_the_pages_colour(tiny_site):
 def test_drawn_dense_node_pixel_is_the_hand_value(tiny_site):
     build, model, out = tiny_site
     image_no, node = 2, None
-    conv3 = build.results["activations"].arrays["set/nines/Conv2D_3"][0]
+    conv3 = build.results["sets"].arrays["set/nines/Conv2D_3"][0]
     weights, bias = (np.asarray(w, dtype=np.float64) for w in model.get_layer("Dense_1").get_weights())
     dense = np.maximum(0.0, conv3.reshape(-1).astype(np.float64) @ weights + bias)
     node = int(np.argmax(dense))
@@ -141,7 +141,7 @@ def test_one_scale_per_layer_on_every_page(tiny_site):
     comparison = next(p for p in pages if p.url == urls.comparison("fours", "nines"))
     assert [(r.layer.name, r.layer.vmin, r.layer.vmax) for r in comparison.data.layers] == list(scales.pop())
     # The layer's largest value over all images is drawn in the top colour, wherever it is.
-    acts = build.results["activations"].arrays
+    acts = build.results["sets"].arrays
     largest = max((acts[f"set/{s}/Conv2D_3"].max(), s) for s in ("fours", "nines"))
     top = viridis(1.0, 0.0, 1.0)
     index = int(acts[f"set/{largest[1]}/indices"][np.argmax(acts[f"set/{largest[1]}/Conv2D_3"].max(axis=(1, 2, 3)))])
@@ -155,7 +155,7 @@ def test_npz_download_holds_the_raw_activations(tiny_site):
         assert npz["indices"].tolist() == [0, 1] and npz["labels"].tolist() == [4, 4]
         assert [name for name in npz.files if name not in ("indices", "labels")] == SHOWN
         assert npz["Conv2D_3"].shape == (2, 3, 3, 128) and npz["Dense_1"].shape == (2, 100)
-        assert np.array_equal(npz["Conv2D_1"], build.results["activations"].arrays["set/fours/Conv2D_1"])
+        assert np.array_equal(npz["Conv2D_1"], build.results["sets"].arrays["set/fours/Conv2D_1"])
 
 
 # (b) common / distinct marking of a constructed case, as computed and as drawn --------------------
@@ -186,7 +186,7 @@ def constructed_dense(monkeypatch, tmp_path):
 
 def test_constructed_case_marks_and_lists_the_right_nodes(monkeypatch, tmp_path):
     build = constructed_dense(monkeypatch, tmp_path)
-    arrays = build.results["activations"].arrays
+    arrays = build.results["sets"].arrays
     assert arrays["cmp/0/Dense_1/only_a"].tolist() == [True, False, False, False, False, True]
     assert arrays["cmp/0/Dense_1/only_b"].tolist() == [False, False, True, False, False, False]
     assert arrays["cmp/0/Dense_1/common"].tolist() == [False, False, False, True, False, False]

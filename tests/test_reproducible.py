@@ -13,38 +13,18 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import yaml
 
-from conftest import run_cli
+from conftest import SMALL as CONFIG
 from generator.config import config_hash, load_config
-
-CONFIG = {
-    "seed": 13,
-    "data": {"sample": True, "train_limit": 600, "test_limit": 120},
-    # shift_pixels: the random shifts of the training images must be seeded too
-    "model": {"epochs": 2, "batch_size": 50, "shift_pixels": 1},
-    "oip": {"layers": ["Conv2D_1"], "steps": 6, "noise_scales": [1, 3], "snapshots": 3, "node_max_side": 0},
-    "dreams": {"enabled": False},
-    "activations": {"image_sets": [{"name": "firsts", "indices": [0, 1, 2]},
-                                   {"name": "ones", "rule": {"kind": "most_confident", "label": 1, "count": 2}}],
-                    "comparisons": [{"a": "firsts", "b": "ones"}]},
-}
 
 
 @pytest.fixture(scope="module")
-def two_builds(tmp_path_factory) -> list[Path]:
-    base = tmp_path_factory.mktemp("reproducible")
-    (base / "config.yaml").write_text(yaml.safe_dump(CONFIG))
-    (base / "config-hash").write_text(config_hash(load_config(base / "config.yaml")))
-    runs = []
-    for name in ("a", "b"):
-        (base / name).mkdir()
-        result = run_cli("build", "--config", str(base / "config.yaml"), "--out", str(base / name / "site"),
-                         "--cache", str(base / name / "cache"))
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert "[model] training" in result.stdout  # from scratch, not from a shared cache
-        runs.append(base / name)
-    return runs
+def two_builds(small_build, small_build_again) -> list[Path]:
+    """conftest's SMALL config built twice from scratch, each by `python -m generator build` in its own
+    process and with its own cache (the session's shared small build and a second one)."""
+    for run in (small_build, small_build_again):
+        assert "[model] training" in (run / "build.log").read_text()  # from scratch, not from a shared cache
+    return [small_build, small_build_again]
 
 
 def weights(cache: Path) -> dict[str, np.ndarray]:
@@ -80,7 +60,7 @@ def test_identical_model_weights(two_builds):
 def test_identical_analysis_arrays(two_builds):
     a, b = (stage_arrays(run / "cache") for run in two_builds)
     assert sorted(a) == sorted(b)
-    assert {"evaluation", "activations"} <= set(a), sorted(a)
+    assert {"evaluation", "sets"} <= set(a), sorted(a)
     for stage in a:
         assert sorted(a[stage]) == sorted(b[stage]), stage
         for name in a[stage]:
@@ -115,7 +95,7 @@ def test_identical_pictures(two_builds):
 def test_site_records_seed_versions_and_config_hash(two_builds):
     html = (two_builds[0] / "site" / "index.html").read_text()
     assert re.search(rf"<dt>Seed</dt><dd>{CONFIG['seed']}</dd>", html)
-    assert (two_builds[0].parent / "config-hash").read_text() in html
+    assert config_hash(load_config(two_builds[0] / "config.yaml")) in html
     for package in ("tensorflow", "keras", "numpy"):
         name = "tensorflow-cpu" if package == "tensorflow" else package
         try:

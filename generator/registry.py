@@ -71,7 +71,7 @@ class Stage:
         return self.name if layer is None else layer_result(self.name, layer)
 
     def code_modules(self) -> tuple[str, ...]:
-        return self.code or (self.module,)
+        return self.code or (self.module or self.compute.__module__,)
 
 
 def layer_result(stage: str, layer: str) -> str:

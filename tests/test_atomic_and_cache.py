@@ -344,12 +344,12 @@ import os, signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from generator import cli, render
 render_pages = render.render_pages
-def render_then_stop(pages, site, images, common):
-    render_pages(pages[:1], site, images, common)
+def render_then_stop(pages, site, images, common, *rest):
+    render_pages(pages[:1], site, images, common, *rest)
     print("[test] one page staged in", site, flush=True)
     os.kill(os.getpid(), getattr(signal, sys.argv[1]))
     time.sleep(30)
-    render_pages(pages[1:], site, images, common)
+    render_pages(pages[1:], site, images, common, *rest)
 render.render_pages = render_then_stop
 sys.exit(cli.main(sys.argv[2:]))
 """

@@ -69,10 +69,11 @@ def test_map_pages_draw_charts_only_with_something_to_draw(quick_site):
     for rel, status in _statuses(quick_site).items():
         html = (quick_site / rel).read_text(encoding="utf-8")
         charts = html.count('<svg class="chart"')
-        if status in ("live", "rare"):
-            assert charts == 2 and "ascent step" in html and "class of the test image" in html, rel
+        if status in ("live", "rare"):  # the ascent, the class profile, the spread over the test set
+            assert charts == 3 and "ascent step" in html and "class of the test image" in html, rel
+            assert "mean activation over the map" in html, rel
         if status in ("silent", "dead", "failed"):
-            assert "so there is no class profile to draw" in html, rel
+            assert "so there is no class profile to draw" in html and "so there is no spread to draw" in html, rel
 
 
 # ---- colour bars ------------------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def _check_gallery(result, site: Path, model_file: Path) -> None:
 
 @pytest.mark.site
 def test_functional_model_with_other_names_and_batchnorm(tmp_path):
-    data = _data(tmp_path / "d.npz", (28, 28), 10, floats=False)
+    data = _data(tmp_path / "d.npz", (28, 28), 10, floats=False, n_test=50)  # fewer mistakes to explain
     model = _fit_and_save(functional_bn(), tmp_path / "m.keras", data)
     result, site = _build(tmp_path, model, data)
     _check_gallery(result, site, model)

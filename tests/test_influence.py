@@ -118,3 +118,16 @@ def test_influence_of_the_hidden_dense_layer_on_the_seed_network_is_in_closed_fo
     expected = np.stack([share[y == k].mean(axis=0) for k in range(10)])
     assert got["Dense_1"].shape == (10, 100) and np.abs(expected).max() > 0
     assert np.allclose(got["Dense_1"], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_a_map_no_test_image_activates_shows_no_table_of_zeros(quick_site):
+    """A silent or dead map's influence is exactly 0 for every class: a sentence says why, no bars, no
+    'pushes most towards class 0 (+0.000)'."""
+    pages = [p for p in sorted((quick_site / "layers").glob("*/map-*.html"))
+             if re.search(r'<h1>.*?class="badge (silent|dead|failed)"', p.read_text(encoding="utf-8"))]
+    assert pages, "the quick site has no silent or dead map to check"
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        influence = html.split('id="influence"')[1].split("<h2")[0]
+        assert "has no influence to show: its activation is 0 on every test image" in influence, page
+        assert "influence-bars" not in influence and "pushes most towards" not in influence, page

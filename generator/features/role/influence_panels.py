@@ -64,6 +64,12 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
         return []
     a = _art(build).arrays[layer]
     col, names = a[:, m], build.dataset.class_names
+    word = units.word(build, layer)
+    if not np.any(col):  # never active on a test image: gradient × activation is 0 for every class
+        reading = (f"{word.capitalize()} {m} has no influence to show: its activation is 0 on every test image, "
+                   "so gradient × activation is 0 for every class.")
+        return [Panel("influence", f"Which classes this {word} pushes towards", "panels/influence.html",
+                      MapInfluence([], reading, word))]
     bars = units.signed_bars(col, names)
     best, worst = int(np.argmax(col)), int(np.argmin(col))
     reading = (f"{units.word(build, layer).capitalize()} {m} pushes most towards class {names[best]} ({col[best]:+.3f} logit units on average over its "

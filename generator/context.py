@@ -29,16 +29,15 @@ class Results(dict):
 
     def __init__(self):
         super().__init__()
-        self.owner: dict[str, str] = {}  # result name -> the stage that made it
         self.running = None  # the registry.Stage being run, if any
 
     def _check(self, name) -> None:
         stage = self.running
         if stage is None or not isinstance(name, str):
             return
-        owner = self.owner.get(name)
-        if owner is None:  # not made (yet): find whose it would be from the name
-            owner = name if "-" not in name else name.split("-", 1)[0]
+        from .registry import stage_of
+
+        owner = stage_of(name)
         if owner != stage.name and owner not in stage.requires:
             raise RequiresError(f"stage {stage.name!r} read the result {name!r} of stage {owner!r} "
                                 f"without requiring it (add {owner!r} to its requires)")
@@ -132,8 +131,6 @@ class Build:
 
     def stage(self, name: str, version: str, depends: Any, compute: Callable[[], Artifact]) -> Artifact:
         """Reuse the stored result for (name, version, depends) or compute and store it."""
-        if self.results.running is not None:
-            self.results.owner[name] = self.results.running.name
         key = stable_hash(name, version, self.weights_hash, self.data_fingerprint, depends)
         start = time.perf_counter()
         artifact = self.store.load(name, key)

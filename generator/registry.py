@@ -79,6 +79,11 @@ def layer_result(stage: str, layer: str) -> str:
     return f"{stage}-{layer.lower()}"
 
 
+def stage_of(result: str) -> str:
+    """The stage whose result a results key names: layer_result read backwards (stage names have no "-")."""
+    return result.split("-", 1)[0]
+
+
 def _feature(name: str):
     return importlib.import_module(name)
 

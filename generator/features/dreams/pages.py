@@ -7,8 +7,6 @@ map's OIP page links to its dreams through `links_by_map`.
 """
 from __future__ import annotations
 
-from generator.pages.model import Topic
-
 import dataclasses
 from pathlib import Path
 
@@ -16,13 +14,13 @@ import numpy as np
 
 from generator import imaging
 from generator.features.dreams import dream_picture as dp
+from generator.features.dreams import page_words as dw
+from generator.features.dreams.page_data import KINDS, DreamView, Frame, IndexData, kind_words
 from generator.features.dreams.stage import NAME, dream_slug
 from generator.features.patterns.oip_results import best_start, stage_name
 from generator.pages import urls
-from generator.features.dreams import page_words as dw
 from generator.pages.colour_keys import PATTERN, ColourKey
-from generator.features.dreams.page_data import KINDS, DreamView, Frame, IndexData, kind_words
-from generator.pages.model import Link, Page, Panel, chain
+from generator.pages.model import Link, Page, Panel, Topic, chain
 from generator.pages.section import Card, Section, in_build
 
 PATTERN_PX = 168          # the dreamt small picture is shown about this wide (nearest-neighbour)

@@ -3,23 +3,21 @@ heat map of where the map fires over the digit and the receptive-field crop at i
 position. Only images that fire the map are shown; fewer than asked are said to be fewer."""
 from __future__ import annotations
 
-from generator.features.evidence.map_truth import MEANING, STATUSES
-from generator.pages.glossary import Term
-from generator.pages.model import Topic
-
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from generator import imaging
-from generator.model import receptive
 from generator.features.evidence.firing import stage_name
+from generator.features.evidence.map_truth import MEANING, STATUSES
+from generator.features.patterns.oip_results import stage_name as oip_stage
 from generator.features.patterns.page_layer_panels import enabled as patterns_shown
+from generator.model import receptive
 from generator.pages import urls
-from generator.pages.model import Panel
+from generator.pages.glossary import Term
+from generator.pages.model import Panel, Topic
 from generator.pages.section import Section
-from generator.registry import layer_result
 
 CROP_PX = 54  # crops are enlarged to about this many CSS pixels, whatever the receptive field
 HEAT_ALPHA = 0.6  # how much of the heat colour covers the digit
@@ -210,8 +208,6 @@ class Position:
 
 
 def _oip(build, layer: str) -> dict:
-    from generator.features.patterns.oip_results import stage_name as oip_stage
-
     return build.results[oip_stage(layer)].arrays
 
 
@@ -231,7 +227,7 @@ def depends(build) -> list:
 
     centres = [build.results[centre_stage(layer)].key for layer in build.cfg.oip.layers
                if centre_stage(layer) in build.results]
-    oips = [build.results[layer_result("oip", layer)].key for layer in build.cfg.oip.layers]
+    oips = [build.results[oip_stage(layer)].key for layer in build.cfg.oip.layers]
     return firing_keys(build) + centres + oips + [build.dataset.mean, build.dataset.std]
 
 

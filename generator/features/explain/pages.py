@@ -7,9 +7,6 @@ pixels that raise the score, blue for those that lower it, blended over the digi
 """
 from __future__ import annotations
 
-from generator.pages.model import Figure, Topic
-from generator.pages.section import in_build
-
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +14,21 @@ import numpy as np
 from generator import imaging
 from generator.features.explain import faithfulness as faith
 from generator.features.explain.attributions import NAME
+from generator.features.explain.page_data import (
+    SANITY_FAIL,
+    Explanation,
+    ImagePage,
+    LayerTop,
+    Overlay,
+    SummaryData,
+    Tile,
+    TopMap,
+    method_rows,
+    reading,
+)
 from generator.pages import svg, urls
-from generator.features.explain.page_data import SANITY_FAIL, Explanation, ImagePage, LayerTop, Overlay, SummaryData, Tile, TopMap, method_rows, reading
-from generator.pages.model import Link, Page, Panel, chain
-from generator.pages.section import Card, Section
+from generator.pages.model import Figure, Link, Page, Panel, Topic, chain
+from generator.pages.section import Card, Section, in_build
 
 SUMMARY = "explain/index.html"
 CMAP = "RdBu_r"

@@ -1,16 +1,16 @@
 """The first layer's filter weights beside each map's input patterns."""
 from __future__ import annotations
 
-from generator.pages.model import Topic
-
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
+
 from generator import imaging
-from generator.pages import urls
-from generator.pages.model import Panel
-from generator.pages.section import Section, in_build
 from generator.features.patterns.kernels import CMAP, NAME
+from generator.pages import urls
+from generator.pages.model import Panel, Topic
+from generator.pages.section import Section, in_build
 
 
 @dataclass

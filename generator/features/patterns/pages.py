@@ -1,29 +1,25 @@
 """The OIP gallery: a page per layer with a card per map, and a page per map."""
 from __future__ import annotations
 
-from generator.features.patterns.oip_results import super_ratio
-from generator.pages.glossary import Term
-from generator.pages.model import Figure, Topic
-from generator.pages.section import in_build
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from generator import imaging, progress, registry
-from generator.features.evidence.map_truth import MEANING, STATUSES, fires_on, map_status
-from generator.features.patterns.oip_results import best_final, best_start, stage_name, start_labels
 from generator.data.dataset import unstandardize
-from generator.pages import urls
 from generator.features.evidence import pages as map_evidence
+from generator.features.evidence.map_truth import MEANING, STATUSES, fires_on, map_status
 from generator.features.patterns import page_index as map_index
-from generator.pages.colour_keys import PATTERN, ColourKey, pattern_key
+from generator.features.patterns.oip_results import best_final, best_start, stage_name, start_labels, super_ratio
 from generator.features.patterns.page_charts import MapCharts, map_charts
 from generator.features.patterns.shown_panels import shown_pattern
-from generator.pages.model import Link, Page, Panel, chain
-from generator.pages.section import Card, Section
 from generator.features.role import page_units as units
+from generator.pages import urls
+from generator.pages.colour_keys import PATTERN, ColourKey, pattern_key
+from generator.pages.glossary import Term
+from generator.pages.model import Figure, Link, Page, Panel, Topic, chain
+from generator.pages.section import Card, Section, in_build
 
 THUMB_SCALE = 3  # layer-page thumbnails: 28 px patterns shown at 84 px, pixelated
 STRIP = 24  # thumbnails on a layer's card on the index; the card says how many more its page has

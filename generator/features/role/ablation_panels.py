@@ -1,16 +1,16 @@
 """Ablation on the pages: what each map or node costs each class when it is switched off."""
 from __future__ import annotations
 
-from generator.pages.glossary import Term
-from generator.pages.model import Topic
-
 from dataclasses import dataclass
+
 import numpy as np
-from generator.pages import urls
-from generator.pages.model import Link, Panel
+
 from generator.features.role import page_units as units
+from generator.features.role.ablation import MODE_WORDS, MODES, NAME, WORST
+from generator.pages import urls
+from generator.pages.glossary import Term
+from generator.pages.model import Link, Panel, Topic
 from generator.pages.section import Card, Section
-from generator.features.role.ablation import MODES, MODE_WORDS, NAME, WORST
 
 
 @dataclass

@@ -5,21 +5,19 @@ on any page - a set, one image, a comparison - equal colours mean equal activati
 """
 from __future__ import annotations
 
-from generator.pages.glossary import Term
-from generator.pages.model import Topic
-
 from pathlib import Path
 
 import numpy as np
 
 from generator import imaging, registry
 from generator.features.sets.activations import grid_layout, layer_scales, layer_stats, merge_activations
+from generator.features.sets.page_comparisons import comparison_views, count_text, key_layers, key_note, overlay_asset
+from generator.features.sets.page_data import ImagePageData, ImageView, LayerView, SetPageData, SetsIndexData, SetView
 from generator.features.sets.stage import MASKS, NAME, cmp_key, set_key
 from generator.pages import urls
 from generator.pages.colour_keys import INPUT
-from generator.pages.model import Link, Page, chain
-from generator.features.sets.page_comparisons import comparison_views, count_text, key_layers, key_note, overlay_asset
-from generator.features.sets.page_data import ImagePageData, ImageView, LayerView, SetPageData, SetsIndexData, SetView
+from generator.pages.glossary import Term
+from generator.pages.model import Link, Page, Topic, chain
 from generator.pages.section import Card, Section, in_build
 from generator.pages.testimages import draw_test_images
 

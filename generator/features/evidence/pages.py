@@ -175,7 +175,7 @@ def trust_sentence(auc: float, n: int) -> str:
         return ("How far to trust the picture: not measurable, as no test image fires this map strongly "
                 "(or every one does).")
     return (f"How far to trust the picture: ROC AUC {auc:.2f}. Over the {n:,} test images, the best match "
-            f"(normalized correlation) of the position's pattern below with any patch of an image ranks an image "
+            f"(normalized correlation) of the position's pattern above with any patch of an image ranks an image "
             f"this map fires strongly on (its top 10 %) above one it does not {auc:.0%} of the time; 0.5 "
             f"would be chance, 1 a perfect guide.")
 

@@ -26,7 +26,7 @@ quick: $(STAMP)
 	$(BIN)/python -m generator build --config configs/quick.yaml --out $(OUT)
 
 check: $(STAMP)
-	$(BIN)/python -m generator check --config $(CONFIG)
+	$(BIN)/python -m generator check --config $(CONFIG) $(if $(DATA),--data $(DATA))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

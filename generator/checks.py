@@ -34,7 +34,7 @@ def config_layers(cfg: Config, root: Path) -> list:
     return given_layers(model_path(cfg, root)) if cfg.model.path else seed_layers()
 
 
-def check_model_file(cfg: Config, root: Path) -> None:
+def check_model_file(cfg: Config, root: Path):
     """A given model must be readable and of a kind the gallery can open: said now, before any work."""
     from .model.persist import load_model_file
     from .model.support import check_model, given_layers
@@ -43,6 +43,22 @@ def check_model_file(cfg: Config, root: Path) -> None:
     model = load_model_file(path)
     check_model(model, str(path))
     given_layers(path, model)  # the analyses' checks read its layers without loading it again
+    return model
+
+
+def check_with_data(cfg: Config, root: Path, log=print) -> None:
+    """What `check` adds to a build's first checks: the data file is read (its pixels and labels
+    checked, as a build would) and set against the given model, so nothing a build would refuse
+    after reading the data passes `check`."""
+    from .data import load_dataset
+    from .model.support import check_fits_data
+
+    dataset = load_dataset(cfg.data, root, log)
+    check_data(cfg, dataset)
+    if cfg.model.path:
+        path = model_path(cfg, root)
+        check_fits_data(check_model_file(cfg, root), str(path), dataset.image_shape, dataset.n_classes,
+                        bool(cfg.data.class_names))
 
 
 def check_data(cfg: Config, dataset) -> None:

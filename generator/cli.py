@@ -26,8 +26,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="site", help="site folder (swapped in only when complete)")
     b.add_argument("--cache", default=None, help="cache folder (default: cache/ in the project)")
     b.add_argument("--data", default=None, help="dataset file or IDX folder (overrides data.path)")
-    c = sub.add_parser("check", help="validate a config and exit")
+    c = sub.add_parser("check", help="validate a config against its data and model, and exit")
     c.add_argument("--config", default=str(ROOT / "configs" / "default.yaml"))
+    c.add_argument("--data", default=None, help="dataset file or IDX folder (overrides data.path)")
     return p
 
 
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             cfg = replace(cfg, data=replace(cfg.data, path=str(Path(args.data).resolve()), sample=False))
         check_config(cfg, ROOT)
         if args.command == "check":
+            from .checks import check_with_data
+
+            check_with_data(cfg, ROOT)
             print(f"{args.config}: ok")
             return 0
         from .pipeline import build_site

@@ -96,18 +96,35 @@ class Build:
         return self._data_fingerprint
 
     @property
-    def mean(self) -> float:
-        return float(self.model_info["mean"])
+    def contract(self):
+        """The input contract the model is fed by (model/input_contract.py)."""
+        from .model import input_contract
+
+        if "input" in self.model_info:
+            return input_contract.from_info(self.model_info["input"])
+        return input_contract.Contract("standardize", _values(self.model_info["mean"]), _values(self.model_info["std"]))
+
+    # The contract's mean and std, in the form numpy broadcasts over images: one float, or one per channel.
+    @property
+    def mean(self):
+        from .model.input_contract import unit_values
+
+        return unit_values(_values(self.model_info["mean"]))
 
     @property
-    def std(self) -> float:
-        return float(self.model_info["std"])
+    def std(self):
+        from .model.input_contract import unit_values
+
+        return unit_values(_values(self.model_info["std"]))
 
     def x_test(self) -> np.ndarray:
         return standardize(self.dataset.x_test, self.mean, self.std)
 
     def pixel_range(self) -> tuple[float, float]:
-        return ((0.0 - self.mean) / self.std, (255.0 - self.mean) / self.std)
+        """The model-unit range of valid pixels, for clipping. With a mean and std per channel the
+        widest of the channels' ranges: the ascent's clip is one pair of numbers for every channel."""
+        lo, hi = (0.0 - np.asarray(self.mean)) / self.std, (255.0 - np.asarray(self.mean)) / self.std
+        return float(np.min(lo)), float(np.max(hi))
 
     def run_stage(self, stage) -> Any:
         """Run one registry.Stage: for each of its layers (or once), reuse or compute its result. Returns the
@@ -142,3 +159,8 @@ class Build:
         self.results[name] = artifact
         self.timings.append(Timing(name, time.perf_counter() - start, artifact.reused))
         return artifact
+
+
+def _values(value) -> tuple:
+    """A cached card's mean or std: one number (cards written before the input contract) or a list."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (float(value),)

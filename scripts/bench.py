@@ -76,7 +76,7 @@ def naive_oips(model, layer_name: str, cfg, pixel_range: tuple[float, float], se
     def values(x, m):
         h = x
         for layer in cut.before:
-            h = layer(h)
+            h = layer(h, training=False)
         z = fast_cut.stock_preactivation(cut.target, h)
         a = tf.nn.relu(z[..., m]) if cut.relu else cut.target.activation(z)[..., m]
         climb = tf.reduce_mean(z[..., m]) if cfg.objective == "preact" else tf.reduce_max(z[..., m])

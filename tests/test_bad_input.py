@@ -85,6 +85,9 @@ def _save_models(files: Path) -> None:
     keras.Model([a, b], layers.Dense(10)(layers.Flatten()(joined))).save(files / "two-inputs.keras")
     vector = keras.Input((64,), name="features")
     keras.Model(vector, layers.Dense(10)(layers.Dense(8)(vector))).save(files / "vector-input.keras")
+    gray = keras.Input((28, 28, 1))
+    keras.Model(gray, layers.Dense(10)(layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3)(gray)))).save(
+        files / "gray-conv.keras")
     rgb = keras.Input((32, 32, 3))
     keras.Model(rgb, layers.Dense(10)(layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3)(rgb)))).save(
         files / "rgb-32.keras")
@@ -102,6 +105,10 @@ def _save_odd_data(files: Path) -> None:
              x_test=images(5, 28, 28, 4), y_test=labels(5))
     np.savez(files / "tiny-images.npz", x_train=images(20, 6, 6), y_train=labels(20),
              x_test=images(5, 6, 6), y_test=labels(5))
+    with_nan = images(5, 28, 28)
+    with_nan[2, 3, 4] = np.nan
+    np.savez(files / "nan-pixels.npz", x_train=images(20, 28, 28), y_train=labels(20), x_test=with_nan,
+             y_test=labels(5))
 
 
 # (id, config change or raw YAML text, extra CLI args, what the line must name, stage word it needs)
@@ -210,6 +217,24 @@ def run_case(previous: Path, tmp_path: Path, change, args: list[str], out: Path 
 # data, loading the model, checking the config against the model). The rest call the same `cli.main` in
 # this process, which saves a Python and TensorFlow start (seconds) per case.
 IN_A_PROCESS = {"malformed-yaml", "truncated-npz", "truncated-model-file", "unknown-layer"}
+
+
+# Problems in the data file, or between the data and the model, that `check` finds by reading the data
+# (before this, they passed `check` and stopped the build later).
+CHECK_CASES = [
+    ("nan-pixels", {}, ["--data", "{files}/nan-pixels.npz"], "test images contain NaN or infinity"),
+    ("class-names-too-few", {"data": {"class_names": ["a", "b"]}}, [], "2 names for 10 classes"),
+    ("class-names-more-than-the-model-scores",
+     {"data": {"class_names": list("abcdefghijk")}, "model": {"path": "{files}/gray-conv.keras"}}, [],
+     "data.class_names: 11 names but the model scores 10 classes"),
+]
+
+
+@pytest.mark.parametrize("change, args, names", [c[1:] for c in CHECK_CASES], ids=[c[0] for c in CHECK_CASES])
+def test_check_reads_the_data(previous, tmp_path, change, args, names):
+    config = tmp_path / "case.yaml"
+    config.write_text(yaml.safe_dump(merged(BASE, _fill(change, previous / "files"))))
+    assert_one_line_error(run_here("check", "--config", str(config), *_fill(args, previous / "files")), names)
 
 
 @pytest.mark.parametrize("change, args, names, needs", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 from .schema import bounded
 
@@ -28,9 +28,22 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class InputStats:
+    """An explicit input contract: x = (pixel − mean) / std per channel (one value: every channel), on
+    the stored 0..255 scale; ImageNet's, say, is mean [123.675, 116.28, 103.53], std [58.395, 57.12, 57.375]."""
+    mean: list[float] = bounded([0.0], min=-1e6, max=1e6, min_len=1)
+    std: list[float] = bounded([1.0], min=1e-9, max=1e6, min_len=1)
+
+
+@dataclass(frozen=True)
 class ModelConfig:
-    # A saved .keras model to load (checked against the seed architecture) instead of training.
+    # A saved Keras model to load instead of training the seed network.
     path: Optional[str] = None
+    # How the stored pixels (0..255) become the model's input: raw (as stored), unit (0..1),
+    # symmetric (−1..1), standardize (the training pixels' mean and std: the seed network's), or
+    # {mean: [...], std: [...]}. Left out: the seed network is standardized; a loaded model gets
+    # the candidate it is most accurate with on a slice of the test set (said on the model card).
+    input: Optional[Union[Literal["raw", "unit", "symmetric", "standardize"], InputStats]] = None
     epochs: int = bounded(15, min=1, max=500)
     batch_size: int = bounded(64, min=1, max=4096)
     learning_rate: float = bounded(0.05, min=1e-6, max=10.0)

@@ -42,6 +42,7 @@ class Dataset:
     title_text: str = ""
     credit_text: str = ""
     notice: str = ""  # said on the console and on the index, e.g. that the bundled sample stood in
+    notes: list[str] = field(default_factory=list)  # how the files were read, e.g. one-hot labels converted
 
     @property
     def title(self) -> str:
@@ -114,9 +115,13 @@ def load_dataset(cfg: DataConfig, project_root: Path, log=print) -> Dataset:
         if limit:
             arrays[f"x_{split}"], arrays[f"y_{split}"] = arrays[f"x_{split}"][:limit], arrays[f"y_{split}"][:limit]
     name = "mnist" if cfg.sample or notice else cfg.dataset
+    notes = arrays.pop("notes", [])
+    for note in notes:
+        log(f"[data] {note}")
     return Dataset(name=name, source=source.label, source_path=str(source.path) if source.path else None,
                    class_names=class_names(cfg, name, arrays), title_text=cfg.title or "",
-                   credit_text=cfg.credit or "", notice=notice, **{k: np.asarray(v) for k, v in arrays.items()})
+                   credit_text=cfg.credit or "", notice=notice, notes=notes,
+                   **{k: np.asarray(v) for k, v in arrays.items()})
 
 
 def class_names(cfg: DataConfig, name: str, arrays: dict[str, np.ndarray]) -> list[str]:

@@ -68,12 +68,17 @@ def check_arrays(arrays: dict[str, np.ndarray], where: str) -> dict[str, np.ndar
     """Images N×H×W or N×H×W×C (C = 1 or 3), uint8 0..255 or float 0..1, labels 0..K−1; the same image
     shape in both splits and at least one image in each. Returns the arrays with images on the
     0..255 scale (uint8 kept as it is; floats as float32 × 255) and whole-number labels."""
-    out = {}
+    out: dict = {}
     shapes = {}
+    notes = []
     for split in ("train", "test"):
         x, y = np.asarray(arrays[f"x_{split}"]), np.asarray(arrays[f"y_{split}"])
         if y.ndim == 2 and y.shape[1] == 1:  # keras's CIFAR-10 keeps labels as a column
             y = y[:, 0]
+        if y.ndim == 2 and len(y) and _one_hot(y):  # as keras's to_categorical stores them
+            y = y.argmax(axis=1)
+            notes.append(f"{split} labels were one-hot ({y.shape[0]:,}×{arrays[f'y_{split}'].shape[1]}); "
+                         f"read as class numbers")
         if x.ndim not in (3, 4) or y.ndim != 1 or len(x) != len(y):
             raise UserError(f"{where}: {split} images must be N×H×W or N×H×W×C with N labels, "
                             f"got {x.shape} and {y.shape}")
@@ -90,7 +95,13 @@ def check_arrays(arrays: dict[str, np.ndarray], where: str) -> dict[str, np.ndar
     if shapes["train"] != shapes["test"]:
         raise UserError(f"{where}: training images are {_shape(shapes['train'])} but test images "
                         f"{_shape(shapes['test'])}")
+    out["notes"] = notes  # what was read differently from how it was stored, for the model card
     return out
+
+
+def _one_hot(y: np.ndarray) -> bool:
+    """Rows of zeros with exactly one 1 (any number type)."""
+    return bool(np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all())
 
 
 def _shape(shape: tuple) -> str:

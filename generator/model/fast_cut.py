@@ -163,7 +163,9 @@ def below_target(layers, h):
             h = layer.activation(z + layer.bias if layer.use_bias else z)
             i += 1
         else:
-            h = layer(h)
+            # Inference, always: Keras 3's augmentation layers (RandomFlip, ...) default to
+            # training=True when called directly, and would jitter every ascent step.
+            h = layer(h, training=False)
             i += 1
     return h
 

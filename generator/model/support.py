@@ -39,13 +39,16 @@ def check_model(model, source: str) -> None:
         raise UserError(f"{source}: the model has no Conv2D, SeparableConv2D or DepthwiseConv2D layer to show")
 
 
-def check_fits_data(model, source: str, image_shape: tuple, n_classes: int) -> None:
-    """The data must be what the model takes: same image shape, as many classes as it scores."""
+def check_fits_data(model, source: str, image_shape: tuple, n_classes: int, named: bool = False) -> None:
+    """The data must be what the model takes: same image shape, as many classes as it scores; names
+    given in the config (named) must be one per class the model scores."""
     shape = tuple(int(s) for s in model.inputs[0].shape[1:])
     if shape != tuple(image_shape):
         raise UserError(f"{source}: the model takes {'×'.join(map(str, shape))} images but the data's are "
                         f"{'×'.join(map(str, image_shape))}")
     classes = int(model.outputs[0].shape[-1])
+    if named and classes != n_classes:
+        raise UserError(f"data.class_names: {n_classes} names but the model scores {classes} classes")
     if classes < n_classes:
         raise UserError(f"{source}: the model scores {classes} classes but the labels go up to {n_classes - 1}")
 

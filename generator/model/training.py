@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import file_hash, stable_hash, write_atomic
+from ..cache import code_version, file_hash, stable_hash, write_atomic
 from ..config import as_dict
 from ..data.dataset import standardize
 from ..errors import Terminated
+from . import input_contract
 from .architecture import summary_rows
 from .support import check_fits_data, check_model, outputs_probabilities
 from .persist import load_model_file, save_model_file, weights_fingerprint
@@ -32,7 +33,7 @@ def obtain_model(build) -> None:
         from ..checks import model_path
 
         path = model_path(cfg, build.root)
-        info, reused = _describe_given(build, path), True
+        info, reused = _given_info(build, path), True
     else:
         key = stable_hash(VERSION, build.data_fingerprint, as_dict(cfg.model), cfg.seed)
         path = build.store.folder("model") / f"{key}.keras"
@@ -42,6 +43,8 @@ def obtain_model(build) -> None:
             info = _train(build, path)
     build.model_path, build.model_info = path, info
     build.weights_hash = weights_fingerprint(path)
+    if cfg.model.path:  # the same weights fed another way (or opened at another output) are another model
+        build.weights_hash = stable_hash(build.weights_hash, info["mean"], info["std"], info.get("opening"))
     from ..context import Timing
 
     build.timings.append(Timing("model", time.perf_counter() - start, reused))
@@ -65,17 +68,35 @@ def _cached_info(path: Path, log) -> dict | None:
         return None
 
 
+def _given_info(build, path: Path) -> dict:
+    """The given model's card, kept in the cache: detecting its input contract and evaluating it
+    cost a pass over the test set, needless when neither the file, the data nor the settings changed."""
+    key = stable_hash(VERSION, file_hash(path), build.data_fingerprint, as_dict(build.cfg.model),
+                      code_version("generator.model.input_contract", "generator.model.training"))
+    cached = build.store.folder("model") / f"given-{key}.json"
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        info = _describe_given(build, path)
+        write_atomic(cached, json.dumps(info, indent=1).encode())
+        return info
+
+
 def _describe_given(build, path: Path) -> dict:
     model = load_model_file(path)
     check_model(model, str(path))
     ds = build.dataset
-    check_fits_data(model, str(path), ds.image_shape, ds.n_classes)
+    check_fits_data(model, str(path), ds.image_shape, ds.n_classes, bool(build.cfg.data.class_names))
     build._model = model
-    info = {"sha256": file_hash(path), "mean": ds.mean, "std": ds.std, "summary": summary_rows(model),
-            "params": int(model.count_params()), "history": {}, "train_seconds": None,
-            "trained_here": False, "settings": None, "train_size": len(ds.x_train),
+    setting = build.cfg.model.input
+    contract = (input_contract.configured(setting, ds, "given in the config (model.input)") if setting is not None
+                else input_contract.detect(model, ds, build.log))
+    info = {"sha256": file_hash(path), "mean": list(contract.mean), "std": list(contract.std),
+            "input": contract.as_info(), "preprocessing": input_contract.preprocessing_layers(model),
+            "summary": summary_rows(model), "params": int(model.count_params()), "history": {},
+            "train_seconds": None, "trained_here": False, "settings": None, "train_size": len(ds.x_train),
             "probabilities": outputs_probabilities(model)}
-    info.update(_evaluate(model, build))
+    info.update(_evaluate(model, build, contract))
     return info
 
 
@@ -88,7 +109,9 @@ def _train(build, path: Path) -> dict:
     cfg, ds = build.cfg, build.dataset
     keras.utils.set_random_seed(build.cfg.seed)
     tf.config.experimental.enable_op_determinism()
-    mean, std = ds.mean, ds.std
+    contract = input_contract.configured(cfg.model.input or "standardize", ds,
+                                         "the seed network is trained on it in this build")
+    mean, std = input_contract.unit_values(contract.mean), input_contract.unit_values(contract.std)
     x, y = standardize(ds.x_train, mean, std), ds.y_train.astype("int32")
     model = build_model(cfg.model.l2, ds.image_shape, ds.n_classes)
     steps_per_epoch = math.ceil(len(x) / cfg.model.batch_size)
@@ -108,11 +131,12 @@ def _train(build, path: Path) -> dict:
                             verbose=1 if sys.stdout.isatty() else 2, callbacks=[_stop_when(caught)])
     seconds = time.perf_counter() - t0
     save_model_file(model, path)
-    info = {"sha256": file_hash(path), "mean": mean, "std": std, "summary": summary_rows(model),
+    info = {"sha256": file_hash(path), "mean": list(contract.mean), "std": list(contract.std),
+            "input": contract.as_info(), "preprocessing": [], "summary": summary_rows(model),
             "params": int(model.count_params()), "train_seconds": seconds, "trained_here": True,
             "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
             "settings": as_dict(cfg.model), "train_size": len(x), "probabilities": True}
-    info.update(_evaluate(model, build))
+    info.update(_evaluate(model, build, contract))
     write_atomic(_info_path(path), json.dumps(info, indent=1).encode())
     build._model = model
     return info
@@ -190,13 +214,15 @@ def _shifter(pad: int, fill: float, seed: int):
     return shift
 
 
-def _evaluate(model, build) -> dict:
+def _evaluate(model, build, contract) -> dict:
+    """Keras's own `evaluate` on the test set fed through the contract: the figure the model card sets
+    beside the gallery's own count of right answers, to prove the gallery feeds the model as it should."""
     import keras
 
     ds = build.dataset
     logits = not outputs_probabilities(model)
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=logits), metrics=["accuracy"])
-    loss, acc = model.evaluate(standardize(ds.x_test, ds.mean, ds.std), ds.y_test.astype("int32"),
+    loss, acc = model.evaluate(input_contract.to_model(ds.x_test, contract), ds.y_test.astype("int32"),
                                batch_size=500, verbose=0)
     return {"test_loss": float(loss), "test_accuracy": float(acc), "test_size": len(ds.x_test)}
 

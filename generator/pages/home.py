@@ -29,15 +29,18 @@ class ModelCard:
     dataset: str
     source: str
     pixels: str
+    data_notes: list[str]  # how the files were read where it differs from how they were stored
     train_size: int
     test_size: int
     classes: list[str]
-    mean: float
-    std: float
+    contract: str        # how stored pixels become the model's input (model/input_contract.py)
+    contract_how: str    # why that contract: given, trained so, or detected with the evidence
+    preprocessing: list[str]  # what the model does to its input itself
     settings: dict | None
     trained_here: bool
     train_seconds: float | None
-    test_accuracy: float
+    test_accuracy: float       # Keras's own evaluate on the inputs the contract makes
+    gallery_accuracy: float | None  # the gallery's own count of right answers on the same images
     test_loss: float
     curves: list[str]
     seed: int
@@ -87,6 +90,7 @@ class HomeData:
     meanings: dict[str, str] = field(default_factory=dict)  # what each status says, for the table's key
     any_failed: bool = False  # the layer table gets a "Failed" column only when it has something to say
     notice: str = ""  # e.g. that the bundled sample stood in for missing data
+    warning: str = ""  # e.g. that no input contract makes the model better than chance
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -122,7 +126,7 @@ STANDARDIZATION = "model/standardization.json"
 
 
 def depends(build):
-    return [build.model_info.get("history"), build.weights_hash, build.mean, build.std]
+    return [build.model_info.get("history"), build.weights_hash, build.contract.as_info()]
 
 
 def draw(build, out: Path) -> None:
@@ -141,8 +145,11 @@ def _draw_model_files(build, out: Path) -> None:
     (out / MODEL_FILE).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(build.model_path, out / MODEL_FILE)
     shape = list(build.dataset.image_shape)
-    recipe = {"input_shape": shape, "mean": build.mean, "std": build.std,
-              "standardize": "x = (pixels - mean) / std, pixels on the 0..255 scale, shape (N, H, W, C)",
+    contract = build.contract
+    recipe = {"input_shape": shape, "input_contract": contract.name, "mean": list(contract.mean),
+              "std": list(contract.std),
+              "standardize": "x = (pixels - mean) / std per channel (one value: every channel), pixels on the "
+                             "0..255 scale, shape (N, H, W, C)",
               "outputs": "probabilities" if build.model_info.get("probabilities", True) else "logits",
               "classes": build.dataset.class_names}
     (out / STANDARDIZATION).write_text(json.dumps(recipe, indent=1), encoding="utf-8")
@@ -161,12 +168,17 @@ def versions() -> dict[str, str]:
 def model_card(build) -> ModelCard:
     info, ds = build.model_info, build.dataset
     curves = [CURVE_ACCURACY, CURVE_LOSS] if "accuracy" in (info.get("history") or {}) else []
-    return ModelCard(info["summary"], info["params"], ds.title, ds.source, ds.pixel_format, info.get("train_size", len(ds.x_train)),
-                     len(ds.x_test), ds.class_names, info["mean"], info["std"], info.get("settings"),
+    contract = build.contract
+    evaluation = build.results.get("evaluation")
+    return ModelCard(info["summary"], info["params"], ds.title, ds.source, ds.pixel_format, ds.notes, info.get("train_size", len(ds.x_train)),
+                     len(ds.x_test), ds.class_names, contract.formula,
+                     contract.how or "the seed network is trained on it in this build",
+                     info.get("preprocessing", []), info.get("settings"),
                      info.get("trained_here", False), info.get("train_seconds"), info["test_accuracy"],
+                     evaluation.meta["accuracy"] if evaluation is not None else None,
                      info["test_loss"], curves, build.cfg.seed,
                      [Link("the model (.keras)", MODEL_FILE),
-                      Link("its input standardization and classes (.json)", STANDARDIZATION)])
+                      Link("its input contract and classes (.json)", STANDARDIZATION)])
 
 
 def figures(build, rows: list[LayerGlance]) -> list[Figure]:
@@ -213,7 +225,7 @@ def pages_with(cards: list[Card]):
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
                         urls.SEARCH_INDEX if count else None, count, statuses,
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
-                        build.dataset.notice)
+                        build.dataset.notice, build.contract.warning)
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

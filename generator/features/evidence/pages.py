@@ -228,7 +228,7 @@ def depends(build) -> list:
     centres = [build.results[centre_stage(layer)].key for layer in build.cfg.oip.layers
                if centre_stage(layer) in build.results]
     oips = [build.results[oip_stage(layer)].key for layer in build.cfg.oip.layers]
-    return firing_keys(build) + centres + oips + [build.dataset.mean, build.dataset.std]
+    return firing_keys(build) + centres + oips + [build.mean, build.std]
 
 
 def draw_all(build, out: Path) -> None:

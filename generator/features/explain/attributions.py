@@ -122,6 +122,9 @@ def _compute(build) -> Artifact:
     start, cpu = time.perf_counter(), time.process_time()
     model, n_classes = build.model, build.dataset.n_classes
     indices, wrong = chosen_images(build)
+    if not len(indices):  # no mistakes and no image sets: nothing to explain (the section stays out)
+        build.log(f"[{NAME}] no mistakes and no set images: nothing to explain")
+        return Artifact("", {"indices": indices, "wrong": wrong}, {"methods": [], "seconds": 0.0})
     x = build.x_test()[indices]
     probs = build.results["evaluation"].arrays["probs"][indices]
     pred, true = probs.argmax(axis=1), build.dataset.y_test[indices].astype(np.int64)

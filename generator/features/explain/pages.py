@@ -136,8 +136,8 @@ def explanation(build, index: int) -> Explanation:
                f"the logit of {names[pred]} for this image minus that for an all-black image is {gap:.3f}.")
     curve_note = (f"Pixels are removed (deletion) or put back onto an all-black image (insertion) in order of "
                   f"each method's attribution, most positive first, {faith.STEPS} steps of 1/{faith.STEPS} of the "
-                  f"pixels; removed pixels are set to black (pixel value {s['fill_pixel']:.3g} after "
-                  f"standardization, 0 before). The curves give the probability of {names[pred]}; the areas under "
+                  f"pixels; removed pixels are set to black (0 on the stored pixel scale, {s['fill_pixel']:.3g} as "
+                  f"the model is fed it). The curves give the probability of {names[pred]}; the areas under "
                   "them are in the table (deletion: lower is more faithful; insertion: higher).")
     return Explanation(index, _asset(index, "digit"), names[true], names[pred], float(a["probs"][k, pred]),
                        float(a["probs"][k, true]), bool(a["wrong"][k]),

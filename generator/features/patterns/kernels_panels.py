@@ -57,7 +57,7 @@ def draw(build, out: Path) -> None:
     top = bound(kernel)
     for m in range(kernel.shape[-1]):
         imaging.save_array_png(out / _asset(layer, m), kernel[:, :, 0, m], CMAP, -top, top)
-    imaging.colorbar(out / _colorbar(layer), CMAP, -top, top, "weight (per standardized pixel)")
+    imaging.colorbar(out / _colorbar(layer), CMAP, -top, top, "weight (per unit of the layer's input)")
 
 
 def _reading(total: float, top: float) -> str:

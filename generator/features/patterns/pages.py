@@ -106,7 +106,7 @@ def depends(build):
 
     shown = [build.results[shown_stage(layer)].key for layer in build.cfg.oip.layers if shown_stage(layer) in build.results]
     return ([a.key for a in _arts(build).values()] + map_evidence.firing_keys(build) + shown
-            + [build.dataset.mean, build.dataset.std])
+            + [build.mean, build.std])
 
 
 def statuses(build) -> dict[str, np.ndarray]:

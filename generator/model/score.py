@@ -53,6 +53,37 @@ def logits_after(model, name: str):
     return f
 
 
+def logits_replacing(model, name: str):
+    """f(x, h) -> (B, K): the class logits of images x with layer `name`'s output replaced by h (B, ...).
+    On a chain only h matters (the layers after it, as logits_after); in any other graph whose output is
+    a Dense layer's (a residual Add, a Concatenate), the graph is run again from x with that one
+    layer's output swapped, so the branches that bypass the layer still see the image."""
+    taps.layer(model, name)
+    if taps.chain(model) is not None:
+        after = logits_after(model, name)
+        return lambda x, h: after(h)
+    import keras
+
+    last = class_layer(model)
+    if last is None:
+        raise ValueError(f"logits_replacing({name!r}): the model's output is not a Dense layer's")
+    target = model.get_layer(name)
+    below = taps.cached(model, ("below-class-layer",), lambda: keras.Model(model.inputs, last.input))
+
+    def operation(op, h):
+        if op is target:
+            return lambda *args, **kwargs: h
+        if isinstance(op, keras.layers.Layer):  # inference, always (augmentation layers default to training)
+            return lambda *args, **kwargs: op(*args, **{**kwargs, "training": False})
+        return op
+
+    def f(x, h):
+        out = below._run_through_graph([x], operation_fn=lambda op: operation(op, h))
+        return _flat(fast_cut.stock_preactivation(last, out))
+
+    return f
+
+
 def logits_with(model, names: tuple):
     """f(x) -> ({layer: output}, (B, K) logits) in one forward pass that keeps the named layers' outputs,
     so one tape gives the gradients at all of them. A chain runs layer by layer (a sub-model of a

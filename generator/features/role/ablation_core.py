@@ -28,18 +28,22 @@ def _counts(logits, y, copies: int, n_classes: int):
 
 
 def _step(model, layer: str, n_classes: int):
-    """The general path (any chain model): a compiled f(a, fill, maps, y) -> correct answers per (map, class) for one chunk."""
+    """The general path (a chain, or a graph whose output is a Dense layer's): a compiled
+    f(a, fill, maps, y, images) -> correct answers per (map, class) for one chunk. The images feed the
+    branches that bypass the layer in a graph; on a chain TensorFlow prunes their copies unused."""
     import tensorflow as tf
 
-    logits = score.logits_after(model, layer)
+    logits = score.logits_replacing(model, layer)
 
-    def run(a, fill, maps, y):
-        rank = len(a.shape)
+    def run(a, fill, maps, y, images):
+        rank, k = len(a.shape), tf.shape(maps)[0]
         mask = tf.one_hot(maps, tf.shape(a)[-1])                      # (k, C); row of zeros for map C
         mask = tf.reshape(mask, tf.concat([tf.shape(maps), tf.ones([rank - 1], tf.int32), [-1]], 0))
-        x = a[None] * (1.0 - mask) + fill[None, None] * mask          # (k, n, ...)
-        out = logits(tf.reshape(x, tf.concat([[-1], tf.shape(a)[1:]], 0)))
-        return _counts(out, y, tf.shape(maps)[0], n_classes)
+        h = a[None] * (1.0 - mask) + fill[None, None] * mask          # (k, n, ...)
+        copies = tf.reshape(tf.tile(images[None], tf.concat([[k], tf.ones([len(images.shape)], tf.int32)], 0)),
+                            tf.concat([[-1], tf.shape(images)[1:]], 0))
+        out = logits(copies, tf.reshape(h, tf.concat([[-1], tf.shape(a)[1:]], 0)))
+        return _counts(out, y, k, n_classes)
 
     return taps.cached(model, ("ablation-step", layer, n_classes), lambda: tf.function(run))
 
@@ -84,7 +88,7 @@ def _ablate_layer(model, name, x, y, n_classes, fills) -> dict[str, np.ndarray]:
                 found[mode] = found[mode] + np.concatenate([rows[j * channels:(j + 1) * channels], rows[-1:]])
         else:
             for mode in modes:
-                found[mode] = found[mode] + _all_maps(step, a, fills[mode], ys)
+                found[mode] = found[mode] + _all_maps(step, a, fills[mode], ys, xs)
     return {mode: np.rint(v).astype(np.int64) for mode, v in found.items()}
 
 
@@ -189,14 +193,14 @@ def refilled_logits(model, name: str, x: np.ndarray, fill: np.ndarray) -> np.nda
     return out.reshape(taps.layer(model, name).channels + 1, len(x), -1)
 
 
-def _all_maps(step, a: np.ndarray, fill: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _all_maps(step, a: np.ndarray, fill: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     channels = a.shape[-1]
     k = max(1, min(channels + 1, BUDGET // max(1, a.size)))
     maps = np.arange(channels + 1, dtype=np.int32)
     rows = []
     for begin in range(0, len(maps), k):
         batch = maps[begin:begin + k]
-        rows.append(np.asarray(step(a, fill, padded(batch, k), y))[: len(batch)])
+        rows.append(np.asarray(step(a, fill, padded(batch, k), y, x))[: len(batch)])
     return np.concatenate(rows)
 
 
@@ -204,10 +208,11 @@ def compute(build, modes) -> Artifact:
     """The stage: every map of every map layer, over the whole test set, in each mode."""
     model, x = build.model, build.x_test()
     y = build.dataset.y_test.astype(np.int32)
-    # Running the network on from a layer needs a chain of layers; a branching model (a residual Add)
-    # gets no ablation, and its pages say why (meta "unsupported") rather than show nothing or guess.
+    # A chain is run on from the layer; a graph again from the image with the layer's output swapped.
+    # Only a graph whose class scores are not a Dense layer's gets no ablation, and its pages say why
+    # (meta "unsupported") rather than show nothing or guess.
     hidden = [info.name for info in taps.node_layers(model)][:-1]  # dense layers but the class scores
-    chain = taps.chain(model) is not None
+    chain = taps.chain(model) is not None or score.class_layer(model) is not None
     layers = [info.name for info in taps.map_layers(model)] + hidden if chain else []
     means = layer_means(model, layers, x) if layers else {}
     fills = {name: {"zero": np.zeros_like(means[name]), "mean": means[name]} for name in layers}
@@ -222,6 +227,6 @@ def compute(build, modes) -> Artifact:
 def unsupported(model) -> str:
     """Why a model gets no ablation or class influence, in one sentence for its pages."""
     merge = taps.first_merge(model)
-    where = f": its branches merge at {merge} ({model.get_layer(merge).__class__.__name__})" if merge else ""
-    return (f"Ablation is not computed for this model: it runs the network on from a layer as one chain of "
-            f"layers, and this model is not one{where}. Class influence (gradient × activation) is.")
+    where = f" (its branches merge at {merge}, {model.get_layer(merge).__class__.__name__})" if merge else ""
+    return (f"Ablation is not computed for this model: it reruns the graph up to the class layer, a Dense "
+            f"layer whose outputs are the class scores, and this model's output is not one{where}.")

@@ -176,3 +176,19 @@ def test_contracts_map_pixels_as_they_say():
     for name, values in expect.items():
         got = input_contract.to_model(pixels, input_contract.candidate(name, ds))
         np.testing.assert_allclose(got[0, 0, :, 0], values, atol=1e-6)
+
+
+def test_a_model_near_chance_under_every_contract_is_warned_of():
+    import keras
+    from keras import layers
+
+    from generator.model import input_contract
+
+    model = keras.Sequential([keras.Input((12, 12, 1)), layers.Conv2D(2, 3), layers.GlobalAveragePooling2D(),
+                              layers.Dense(3, activation="softmax", kernel_initializer="zeros")])
+    x = np.random.default_rng(1).integers(0, 256, (90, 12, 12)).astype(np.uint8)
+    y = np.arange(90) % 3  # the model always says class 0: a third right, as guessing the commonest class
+    lines = []
+    contract = input_contract.detect(model, _dataset(x, y, x), log=lines.append)
+    assert "at most 33.3 %" in contract.warning and "guessing the commonest class gives 33.3 %" in contract.warning
+    assert any(line.startswith("warning: the model reaches at most") for line in lines)

@@ -183,6 +183,13 @@ def image_panels(build, image: int) -> list:
     return _collect("image_panels", build, image)
 
 
+def findings(build) -> list:
+    """Every enabled section's findings about this model, in their stated order (then FEATURES order)."""
+    found = [f for _, s in sections() if getattr(s, "findings", None) is not None and s.enabled(build)
+             for f in s.findings(build)]
+    return sorted(found, key=lambda f: f.order)
+
+
 def guide_topics(build) -> list:
     """Every enabled section's guide topics, in FEATURES order."""
     return [t for _, s in sections() if getattr(s, "guide_topics", None) is not None and s.enabled(build)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from test_any_model import NO_DREAMS, _build, _data
+from test_findings import check_findings
 
 CONTRACT_FILE = "model/standardization.json"
 
@@ -110,6 +111,9 @@ def test_tutorial_model_with_rescaling_inside_is_fed_raw_pixels(tmp_path):
     assert expected > 50  # the task is learnt: a wrong contract could not score this
     assert "scale (Rescaling: × 0.003922, + 0)" in card["text"] and "inactive at inference" in card["text"]
     _check_oip_through_contract(site, model_file, "conv_b", lambda p: p)  # raw: the pixels themselves
+    # the second model the findings' rules meet (the seed network's are in test_findings.py)
+    found = check_findings(site, model_file, x_raw, y, [str(d) for d in range(10)])
+    assert found, "no findings on the index"
     contract = (site / CONTRACT_FILE).read_text()
     assert '"input_contract": "raw"' in contract
 

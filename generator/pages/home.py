@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import imaging
+from .. import imaging, registry
 from generator.features.evidence.map_truth import MEANING, STATUSES, fires_on
 from generator.features.patterns.oip_results import stage_name
 from ..config import as_dict, config_hash
@@ -91,6 +91,7 @@ class HomeData:
     any_failed: bool = False  # the layer table gets a "Failed" column only when it has something to say
     notice: str = ""  # e.g. that the bundled sample stood in for missing data
     warning: str = ""  # e.g. that no input contract makes the model better than chance
+    findings: list = field(default_factory=list)  # [model.Finding]: what the gallery found, by rule
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -225,7 +226,7 @@ def pages_with(cards: list[Card]):
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
                         urls.SEARCH_INDEX if count else None, count, statuses,
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
-                        build.dataset.notice, build.contract.warning)
+                        build.dataset.notice, build.contract.warning, registry.findings(build))
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

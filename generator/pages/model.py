@@ -13,6 +13,17 @@ class Link:
     url: str  # relative to the site root; templates make it relative to the page
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One sentence the index says about this model, computed by a rule from its results: the number
+    that supports it is in the sentence, and the link goes to the page that shows the evidence. A
+    rule that does not hold for a model gives no Finding, so nothing is said."""
+    text: str
+    url: str
+    link: str  # the link's words, e.g. "the confusion page"
+    order: int = 50  # where it stands in the block: the decision first, then the parts
+
+
 @dataclass
 class Panel:
     """A block one analysis adds to another section's page (e.g. a map page), laid out by its own

@@ -52,6 +52,7 @@ class Section:
     node_layer_panels: PanelHook | None = None  # (build, layer): on a dense layer's page
     image_panels: PanelHook | None = None       # (build, image): on an image-set image's page
     comparison_panels: PanelHook | None = None  # (build, position): on a comparison page
+    findings: Callable[[Any], list] | None = None  # (build) -> [model.Finding]: on the index, by rule
     guide_topics: Callable[[Any], list] | None = None  # (build) -> [model.Topic]: what the guide explains
     glossary: Callable[[], list] | None = None  # () -> [glossary.Term]: terms linked to those topics
 

@@ -12,6 +12,7 @@ from generator.pages import urls
 from generator.pages.model import Link, Page
 from generator.pages.section import Card, Section, in_build
 from generator.pages.testimages import draw_test_images
+from generator.features.confusion.findings import findings
 
 HEATMAP_COUNTS = "img/confusion/counts.png"
 HEATMAP_RATES = "img/confusion/rates.png"
@@ -121,4 +122,4 @@ def _link(build, index: int) -> str:
     return (explained.page_of(build, index) if explained else None) or urls.CONFUSION
 
 
-SECTION = Section("confusion", depends, draw, pages, cards, nav=("Confusion", urls.CONFUSION))
+SECTION = Section("confusion", depends, draw, pages, cards, nav=("Confusion", urls.CONFUSION), findings=findings)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from generator.features.explain.faithfulness import RANDOM
+from generator.pages.numbers import signed
 from generator.pages.svg import BarChart, LineChart
 
 SANITY_FAIL, SANITY_PASS = 0.5, 0.2  # Spearman ρ of |attribution|, trained vs randomized network
@@ -103,7 +104,7 @@ class SummaryData:
     sets_note: str = ""
     extra: list[str] = field(default_factory=list)
     scope: str = ""  # which mistakes: "the 57 misclassified test images", or the most confident of many
-
+    verdict: "Verdict | None" = None  # the one answer to "which method to believe"
 
 def sanity_verdict(rho: float) -> str:
     if not np.isfinite(rho):
@@ -167,3 +168,54 @@ def reading(rows: list[MethodRow], table) -> str:
         text += (f" No better than removing pixels in a random order ({random_score:+.3f}) here: "
                  f"{', '.join(weak)}.")
     return text
+
+
+@dataclass
+class Verdict:
+    """The one answer to "which method to believe for this model", and the rule that gave it."""
+    method: str      # the method to believe, or "" when none earns trust
+    headline: str    # one sentence, with its numbers
+    detail: str      # the runner-up that fails the check, the per-image wins
+    rule: str
+
+
+def verdict(table) -> Verdict | None:
+    """A method is trusted when its picture depends on the trained weights (randomization check ρ below
+    SANITY_FAIL) and it beats a random order of the pixels; of the trusted ones, the most faithful on
+    average is the one to believe. The per-image wins are said beside it, since a method can win more
+    images and still lose on average."""
+    random_score = float(table.loc[table.method == RANDOM, "score"].iloc[0])
+    methods = table[table.method != RANDOM]
+    if not len(methods):
+        return None
+    trusted = methods[(methods.spearman < SANITY_FAIL) & (methods.score > random_score)]
+    top = methods.loc[methods.score.idxmax()]
+    rule = (f"A method is trusted when the randomization check passes or partly passes (ρ < {SANITY_FAIL}) and "
+            f"it beats a random order of the pixels ({signed(random_score, 3)}); of those, the most faithful on average "
+            f"(insertion − deletion) is the one to believe.")
+    detail = []
+    if len(trusted):
+        best = trusted.loc[trusted.score.idxmax()]
+        chosen = str(best.method)
+        headline = (f"Believe {chosen} for this model: the most faithful of the methods whose picture depends on "
+                    f"the trained weights (insertion − deletion {best.score:+.3f}, ρ = {best.spearman:.2f}).")
+        if top.method != chosen:
+            detail.append(f"{top.method} scores higher ({top.score:+.3f}) but fails the randomization check "
+                          f"(ρ = {top.spearman:.2f}): its picture shows the digit as much as the network's reasons.")
+    else:
+        chosen = ""
+        headline = (f"No attribution method earns trust for this model: each fails the randomization check or is no "
+                    f"better than a random order; the most faithful, {top.method} ({top.score:+.3f}), has ρ = "
+                    f"{top.spearman:.2f} with random weights.")
+    leader = methods.sort_values("best_on", ascending=False, kind="stable").iloc[0]
+    reference = best if len(trusted) else top
+    if int(leader.best_on) and leader.method != reference.method:
+        wins = (f"Image by image, {leader.method} is the most faithful most often ({int(leader.best_on)} of "
+                f"{int(methods.best_on.sum())} images)")
+        if leader.score < reference.score:
+            wins += (f", but its mean is lower ({leader.score:+.3f}): it wins many images by a little and loses "
+                     f"others by more")
+        elif leader.spearman >= SANITY_FAIL:
+            wins += f", but it fails the randomization check (ρ = {leader.spearman:.2f})"
+        detail.append(wins + ".")
+    return Verdict(chosen, headline, " ".join(detail), rule)

@@ -15,7 +15,6 @@ from generator import imaging
 from generator.features.explain import faithfulness as faith
 from generator.features.explain.attributions import NAME
 from generator.features.explain.page_data import (
-    SANITY_FAIL,
     Explanation,
     ImagePage,
     LayerTop,
@@ -25,9 +24,10 @@ from generator.features.explain.page_data import (
     TopMap,
     method_rows,
     reading,
+    verdict,
 )
 from generator.pages import svg, urls
-from generator.pages.model import Figure, Link, Page, Panel, Topic, chain
+from generator.pages.model import Figure, Finding, Link, Page, Panel, Topic, chain
 from generator.pages.section import Card, Section, in_build
 
 SUMMARY = "explain/index.html"
@@ -174,7 +174,8 @@ def summary(build) -> SummaryData:
     findings = [f"{r.method}: {r.verdict}." for r in rows if r.method != faith.RANDOM]
     return SummaryData(len(wrong), rows, findings, how(art), tiles,
                        explanation(build, tiles[0].index) if tiles else None,
-                       scope=_scope(len(wrong), len(build.results["evaluation"].arrays["misclassified"])))
+                       scope=_scope(len(wrong), len(build.results["evaluation"].arrays["misclassified"])),
+                       verdict=verdict(_table(art, wrong)) if len(wrong) else None)
 
 
 def _scope(explained: int, total: int) -> str:
@@ -230,16 +231,20 @@ def page_of(build, index: int) -> str | None:
 
 def cards(build) -> list[Card]:
     data = summary(build)
-    best = next((r for r in data.rows if r.best), None)
     lines = [f"{data.count} misclassified test images explained by {len(_art(build).meta['methods'])} methods"]
-    if best:
-        lines.append(f"Most faithful for this model: {best.method} (insertion − deletion {best.score})")
-    fails = [r.method for r in data.rows if r.spearman not in ("—", "n/a") and float(r.spearman) >= SANITY_FAIL]
-    if fails:
-        lines.append("Fail the randomization check: " + ", ".join(fails))
+    if data.verdict:
+        lines.append(data.verdict.headline)
     return [Card("Explanations", SUMMARY, lines,
                  [(t.image, f"test image {t.index}, a {t.true} taken for a {t.predicted}", t.page)
                   for t in data.tiles[:12]])]
+
+
+def findings(build) -> list[Finding]:
+    """The explanation verdict, on the index: which method to believe for this model."""
+    art = _art(build)
+    wrong = np.flatnonzero(art.arrays["wrong"])
+    found = verdict(_table(art, wrong)) if len(wrong) else None
+    return [Finding(found.headline, SUMMARY, "the explanations", order=40)] if found else []
 
 
 def depends(build):
@@ -283,5 +288,5 @@ def guide_topics(build) -> list:
     return [_explain_topic(build)]
 
 
-SECTION = Section(NAME, depends, draw, pages, cards, enabled=enabled, nav=("Explanations", SUMMARY),
+SECTION = Section(NAME, depends, draw, pages, cards, enabled=enabled, findings=findings, nav=("Explanations", SUMMARY),
                   image_panels=set_image_panel, guide_topics=guide_topics)

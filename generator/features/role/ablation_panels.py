@@ -11,6 +11,8 @@ from generator.pages import urls
 from generator.pages.glossary import Term
 from generator.pages.model import Link, Panel, Topic
 from generator.pages.section import Card, Section
+from generator.pages.numbers import signed
+from generator.features.role.findings import findings
 
 
 @dataclass
@@ -67,7 +69,7 @@ def _pct(v: float) -> str:
 
 
 def _points(v: float) -> str:
-    return f"{100 * v:+.2f} points".replace("-", "−")
+    return f"{signed(100 * v)} points"
 
 
 def _numbers(art, layer: str, mode: str):
@@ -132,11 +134,11 @@ def layer_numbers(build, layer: str) -> LayerAblation:
     recall = _recall(maps, sizes) - _recall(base, sizes)  # (C, K)
     drops = base_acc - maps.sum(axis=1) / total
     rows = [Row(m, units.page(build, layer, int(m)), _pct(maps[m].sum() / total), float(drops[m]), _points(-drops[m]),
-                _points(mean_maps[m].sum() / total - base_acc), [f"{100 * v:+.1f}".replace("-", "−") for v in recall[m]])
+                _points(mean_maps[m].sum() / total - base_acc), [signed(100 * v, 1) for v in recall[m]])
             for m in np.argsort(-drops, kind="stable")]
     names = build.dataset.class_names
     unit = units.word(build, layer)
-    per_class = [(names[k], [Link(f"{unit} {int(m)} ({100 * recall[m, k]:+.1f})".replace("-", "−"), units.page(build, layer, int(m)))
+    per_class = [(names[k], [Link(f"{unit} {int(m)} ({signed(100 * recall[m, k], 1)})", units.page(build, layer, int(m)))
                              for m in np.argsort(recall[:, k], kind="stable")[:WORST] if recall[m, k] < 0])
                  for k in range(len(sizes))]
     one = 100 / total
@@ -195,5 +197,5 @@ def glossary() -> list:
 
 
 SECTION = Section(NAME, depends=lambda build: [_art(build).key], 
-                   cards=cards, enabled=enabled,
+                   cards=cards, enabled=enabled, findings=findings,
                   map_panels=map_panel, layer_panels=layer_panel, node_panels=map_panel, node_layer_panels=layer_panel, guide_topics=guide_topics, glossary=glossary)

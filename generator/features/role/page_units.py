@@ -10,6 +10,7 @@ import numpy as np
 
 from generator.pages import urls
 from generator.pages.section import in_build
+from generator.pages.numbers import signed
 
 NODES = "nodes"  # the stage (and section) of the dense-node pages
 
@@ -85,5 +86,5 @@ def signed_bars(values, labels) -> list[Bar]:
     values = np.asarray(values, np.float64)
     top = float(np.abs(values).max()) if values.size else 0.0
     top = top or 1.0
-    return [Bar(labels[k], f"{v:+.3f}".replace("-", "−"), round(50 * abs(float(v)) / top, 1), bool(v >= 0))
+    return [Bar(labels[k], signed(v, 3), round(50 * abs(float(v)) / top, 1), bool(v >= 0))
             for k, v in enumerate(values)]

@@ -7,6 +7,7 @@ from generator.features.role import page_units as units
 from generator.pages.model import Panel
 from generator.pages.section import Section, in_build
 from generator.features.sets.separation import NAME, TOP
+from generator.pages.numbers import signed
 
 
 @dataclass
@@ -43,7 +44,7 @@ def enabled(build) -> bool:
 
 
 def _signed(v: float) -> str:
-    return f"{v:+.2f}".replace("-", "−")
+    return signed(v)
 
 
 def ranking(art, position: int, layer: str) -> list[tuple[int, float, float, float]]:

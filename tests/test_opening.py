@@ -287,3 +287,36 @@ def test_layer_slugs_are_safe_folder_names():
     assert odd.startswith("a-b-c-") and odd == layer_slug("a b:c") and odd != layer_slug("a-b-c")
     assert "/" not in layer_slug("..") and not layer_slug("..").startswith(".")
 
+
+@pytest.mark.site
+def test_a_gallery_of_a_nested_model(tmp_path):
+    """A functional base (two convolutions) inside a Sequential with a new head, built end to end: its
+    inner map layers get layer and map pages under their path names, every link resolves, the
+    explanations are there, and ablation runs (the opened model is a chain)."""
+    import keras
+    from keras import layers
+
+    from test_any_model import NO_DREAMS, _build, _data, _fit_and_save
+
+    data = _data(tmp_path / "d.npz", (20, 20), 4, floats=False, n_train=120, n_test=40)
+    inp = keras.Input((20, 20, 1))
+    x = layers.Conv2D(4, 3, activation="relu", name="conv_a")(inp)
+    x = layers.MaxPooling2D(name="pool")(x)
+    base = keras.Model(inp, layers.Conv2D(6, 3, activation="relu", name="conv_b")(x), name="base")
+    model = keras.Sequential([keras.Input((20, 20, 1)), base, layers.GlobalAveragePooling2D(name="gap"),
+                              layers.Dense(4, activation="softmax", name="head")], name="transfer")
+    _fit_and_save(model, tmp_path / "m.keras", data)
+    result, site = _build(tmp_path, tmp_path / "m.keras", data, {"dreams": NO_DREAMS})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    from linkcheck import broken_links
+
+    assert broken_links(site) == []
+    for name, slug, maps in (("base.conv_a", "base--conv_a", 4), ("base.conv_b", "base--conv_b", 6)):
+        folder = site / "layers" / slug
+        assert name in (folder / "index.html").read_text()
+        assert sorted(p.name for p in folder.glob("map-*.html")) == [f"map-{m:03d}.html" for m in range(maps)]
+        page = (folder / "map-000.html").read_text()
+        assert 'id="ablation"' in page and "is not one" not in page  # a chain once opened: ablation computed
+    index = (site / "index.html").read_text()
+    assert "<dt>Opened</dt><dd>The nested model &#39;base&#39; is opened layer by layer" in index  # the model card
+    assert (site / "explain" / "index.html").exists() and any((site / "explain" / "img").rglob("*.png"))

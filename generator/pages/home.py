@@ -42,6 +42,7 @@ class ModelCard:
     curves: list[str]
     seed: int
     downloads: list[Link]
+    opening: list[str]  # how a given model was opened for the gallery (opening.open_model), or []
 
 
 @dataclass
@@ -139,7 +140,7 @@ def draw(build, out: Path) -> None:
 def _draw_model_files(build, out: Path) -> None:
     """The very model the pages were made from, and how to feed it, so anyone can reload it."""
     (out / MODEL_FILE).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(build.model_path, out / MODEL_FILE)
+    shutil.copyfile(build.model_path, out / model_file(build))
     shape = list(build.dataset.image_shape)
     recipe = {"input_shape": shape, "mean": build.mean, "std": build.std,
               "standardize": "x = (pixels - mean) / std, pixels on the 0..255 scale, shape (N, H, W, C)",
@@ -165,8 +166,18 @@ def model_card(build) -> ModelCard:
                      len(ds.x_test), ds.class_names, info["mean"], info["std"], info.get("settings"),
                      info.get("trained_here", False), info.get("train_seconds"), info["test_accuracy"],
                      info["test_loss"], curves, build.cfg.seed,
-                     [Link("the model (.keras)", MODEL_FILE),
-                      Link("its input standardization and classes (.json)", STANDARDIZATION)])
+                     [Link(f"the model ({Path(model_file(build)).suffix})", model_file(build)),
+                      Link("its input standardization and classes (.json)", STANDARDIZATION)],
+                     _opening(info.get("opening") or []))
+
+
+def _opening(notes: list[str]) -> list[str]:
+    return notes + ["The pages show the model so opened; it computes what the file's model computes."] if notes else []
+
+
+def model_file(build) -> str:
+    """The model as given, under its own suffix (a legacy .h5 file is not a .keras one)."""
+    return str(Path(MODEL_FILE).with_suffix(Path(build.model_path).suffix or ".keras"))
 
 
 def figures(build, rows: list[LayerGlance]) -> list[Figure]:

@@ -122,15 +122,19 @@ def test_a_plain_model_is_left_as_it_is():
     assert _opened(model) == (model, [])
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", None])
+@pytest.mark.parametrize("activation", ["sigmoid", None, "separate sigmoid"])
 def test_a_single_sigmoid_or_logit_unit_is_two_classes(activation):
     import keras
     from keras import layers
 
     from generator.model.support import check_model, outputs_probabilities
 
+    separate = activation == "separate sigmoid"  # Dense(1) then Activation("sigmoid")
+    activation = "sigmoid" if separate else activation
     model = keras.Sequential([keras.Input((12, 12, 1)), layers.Conv2D(3, 3, activation="relu", name="c"),
-                              layers.GlobalAveragePooling2D(), layers.Dense(1, activation=activation, name="out")])
+                              layers.GlobalAveragePooling2D(),
+                              layers.Dense(1, activation=None if separate else activation, name="out")]
+                             + ([layers.Activation("sigmoid", name="p")] if separate else []))
     model.get_layer("out").set_weights([np.full((3, 1), 0.7, np.float32), np.array([-0.2], np.float32)])
     x = _x(model)
     p = model.predict(x, verbose=0)[:, 0]
@@ -188,6 +192,23 @@ def test_no_output_of_class_scores_is_one_line():
                                         r"\(None, 10, 10, 1\), b \(None, 10, 10, 3\)\).*$") as err:
         _opened(model)
     assert "\n" not in str(err.value)
+
+
+def test_a_model_that_cannot_be_opened_is_one_line_at_check(tmp_path):
+    import keras
+    from keras import layers
+
+    from test_any_model import _build, _data
+
+    inp = keras.Input((12, 12, 1))
+    h = layers.Conv2D(2, 3, name="c")(inp)
+    keras.Model(inp, [layers.Conv2D(1, 1, name="a")(h), layers.Conv2D(3, 1, name="b")(h)]).save(tmp_path / "m.keras")
+    data = _data(tmp_path / "d.npz", (12, 12), 3, floats=False, n_train=20, n_test=10)
+    for extra, says in (({}, "no output of the model is class scores"),
+                        ({"model": {"output": "c"}}, "model.output 'c' is not an output of the model")):
+        result, _ = _build(tmp_path, tmp_path / "m.keras", data, extra, command="check")
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode != 0 and len(lines) == 1 and says in lines[0], result.stderr
 
 
 def test_an_input_without_a_channel_axis_gets_one():

@@ -179,14 +179,18 @@ def _one_unit(tensor) -> bool:
     return len(tensor.shape) == 2 and tensor.shape[-1] == 1
 
 
+def _activation(layer) -> str | None:
+    return getattr(getattr(layer, "activation", None), "__name__", None)
+
+
 def _listed(names: list[str], outputs: list) -> str:
     return ", ".join(f"{n} {tuple(t.shape)}" for n, t in zip(names, outputs))
 
 
 def _default_output(replayed: list, names: list[str], outputs: list, source: str) -> int:
-    """The first output of class scores: (B, K) with K >= 2, or one unit of a Dense layer."""
+    """The first output of class scores: (B, K) with K >= 2, or one sigmoid or logit unit."""
     for i, t in enumerate(replayed):
-        if len(t.shape) == 2 and (t.shape[-1] >= 2 or _producer(t).__class__.__name__ == "Dense"):
+        if len(t.shape) == 2 and (t.shape[-1] >= 2 or _activation(_producer(t)) in ("sigmoid", "linear")):
             return i
     raise UserError(f"{source}: no output of the model is class scores (batch, classes) (outputs: "
                     f"{_listed(names, outputs)}); set model.output to one of them")
@@ -198,7 +202,10 @@ def _two_classes(out, source: str) -> tuple:
     import keras
 
     dense = _producer(out)
-    activation = getattr(getattr(dense, "activation", None), "__name__", None)
+    activation = _activation(dense)
+    below = dense._inbound_nodes[out._keras_history.node_index].input_tensors
+    if isinstance(dense, keras.layers.Activation) and activation == "sigmoid" and _activation(_producer(below[0])) == "linear":
+        out, dense = below[0], _producer(below[0])  # Dense(1) then Activation("sigmoid"): the same unit
     if not isinstance(dense, keras.layers.Dense) or activation not in ("sigmoid", "linear"):
         raise UserError(f"{source}: the output {dense.name!r} is one unit of a {dense.__class__.__name__} "
                         f"with activation {activation}; one unit is read as a sigmoid probability or a logit "

@@ -20,7 +20,7 @@ from ..errors import UserError
 
 # Keras 3 refuses "/" in a layer name twice over: in the constructor, and again every time the layer is
 # called (Layer.__call__ enters backend.name_scope(layer.name), which raises), so a renamed layer would
-# fail at its first use. "." passes TensorFlow's scope-name rule and reads as a path; urls.layer_slug
+# fail at its first use. "." passes TensorFlow's scope-name rule and reads as a path; registry.layer_slug
 # makes it a safe folder name.
 SEPARATOR = "."
 
@@ -54,7 +54,7 @@ def import_custom_objects(spec: str, root: Path) -> None:
         name = f"_custom_objects_{path.stem}"
         found = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(found)
-        sys.modules[name] = module
+        sys.modules[name] = module  # its classes' __module__ must resolve (dataclasses, pickling)
         run = lambda: found.loader.exec_module(module)  # noqa: E731
     else:
         if str(root) not in sys.path:  # a module beside the config, as the project's own files are

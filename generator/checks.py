@@ -31,18 +31,18 @@ def config_layers(cfg: Config, root: Path) -> list:
     """taps.LayerInfo's of the model a build with `cfg` will use: the given model's, else the seed's."""
     from .model.support import given_layers, seed_layers
 
-    return given_layers(model_path(cfg, root)) if cfg.model.path else seed_layers()
+    return given_layers(model_path(cfg, root), cfg.model, root) if cfg.model.path else seed_layers()
 
 
 def check_model_file(cfg: Config, root: Path):
     """A given model must be readable and of a kind the gallery can open: said now, before any work."""
-    from .model.persist import load_model_file
+    from .model.opening import load
     from .model.support import check_model, given_layers
 
     path = model_path(cfg, root)
-    model = load_model_file(path)
+    model, _ = load(path, cfg.model, root)
     check_model(model, str(path))
-    given_layers(path, model)  # the analyses' checks read its layers without loading it again
+    given_layers(path, cfg.model, root, model)  # the analyses' checks read its layers without loading it again
     return model
 
 

@@ -82,9 +82,9 @@ class Build:
     def model(self):
         """The Keras model, loaded on first use so a build that reuses every stage never imports TF."""
         if self._model is None:
-            from .model.persist import load_model_file
+            from .model.opening import load
 
-            self._model = load_model_file(self.model_path)
+            self._model = load(self.model_path, self.cfg.model, self.root)[0]
         return self._model
 
     @property

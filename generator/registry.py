@@ -17,7 +17,9 @@ feature's __init__ (or one line here for a new feature).
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -76,7 +78,19 @@ class Stage:
 
 def layer_result(stage: str, layer: str) -> str:
     """The results key of a per-layer stage's result for one layer."""
-    return f"{stage}-{layer.lower()}"
+    return f"{stage}-{layer_slug(layer)}"  # also a cache folder: a name made safe
+
+
+def layer_slug(layer: str) -> str:
+    """A layer's folder name: its name in lower case, a nested layer's path separator "." as "--"
+    (opening.SEPARATOR). Keras allows any character but "/" in a name; any other character outside
+    a-z 0-9 _ - becomes "-" and a short hash of the name is added, so no two names share a folder
+    and none climbs out of it ("..")."""
+    slug = layer.lower().replace(".", "--")
+    safe = re.sub(r"[^a-z0-9_-]", "-", slug)
+    if safe == slug:
+        return slug
+    return f"{safe}-{hashlib.sha256(layer.encode()).hexdigest()[:6]}"
 
 
 def stage_of(result: str) -> str:

@@ -44,6 +44,13 @@ class ModelConfig:
     # {mean: [...], std: [...]}. Left out: the seed network is standardized; a loaded model gets
     # the candidate it is most accurate with on a slice of the test set (said on the model card).
     input: Optional[Union[Literal["raw", "unit", "symmetric", "standardize"], InputStats]] = None
+    # Of a model with several outputs, the one to show (the name of the layer that makes it; default:
+    # the first of class scores). Given models only.
+    output: Optional[str] = None
+    # A module that registers the model's custom layers (keras.saving.register_keras_serializable),
+    # imported before the model is loaded: an importable module name or a .py file relative to the
+    # project folder. Given models only.
+    custom_objects_module: Optional[str] = None
     epochs: int = bounded(15, min=1, max=500)
     batch_size: int = bounded(64, min=1, max=4096)
     learning_rate: float = bounded(0.05, min=1e-6, max=10.0)

@@ -1,4 +1,5 @@
-"""Saving and loading `.keras` files atomically, with a one-line error for anything unreadable."""
+"""Saving and loading `.keras` files atomically (and loading legacy `.h5` ones), with a one-line error for
+anything unreadable."""
 from __future__ import annotations
 
 import os
@@ -23,6 +24,9 @@ def load_model_file(path: Path):
         return keras.saving.load_model(path, compile=False)
     except Exception as err:  # Keras raises many types for truncated or foreign files
         reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else err.__class__.__name__
+        if path.suffix in (".h5", ".hdf5"):  # Keras 3 reads its own legacy .h5 files, not every Keras 2 one
+            raise UserError(f"{path}: not a readable .h5 model ({reason}); convert it: load it with Keras 2 "
+                            f"(tf_keras) and save it with model.save('model.keras')") from None
         raise UserError(f"{path}: not a readable .keras model ({reason})") from None
 
 

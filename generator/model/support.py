@@ -1,4 +1,5 @@
-"""What the gallery can open: one image input, one class output, and convolutions it can cut at.
+"""What the gallery can open: one image input, one class output, and convolutions it can cut at
+(after opening.open_model has inlined nested models, chosen the output and added a channel axis).
 
 Checked when the config is checked (`make check`), before any data is read, so a model the engine
 cannot handle is one line naming the layer, not a failure minutes into a build.
@@ -12,8 +13,7 @@ MIN_SIDE = 8
 
 
 def check_model(model, source: str) -> None:
-    import keras
-
+    """Of the model as opened (opening.open_model): what is still not an image classifier is refused."""
     if len(model.inputs) != 1:
         raise UserError(f"{source}: the model has {len(model.inputs)} inputs; the gallery opens models "
                         f"with one image input")
@@ -29,9 +29,6 @@ def check_model(model, source: str) -> None:
     if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
         raise UserError(f"{source}: the model must have one output of class scores (batch, classes)")
     for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            raise UserError(f"{source}: layer {layer.name!r} is a nested model; the engine cannot cut "
-                            f"inside it (build the model from its layers directly)")
         if layer.__class__.__name__ in MAP_LAYERS and getattr(layer, "data_format", "channels_last") != "channels_last":
             raise UserError(f"{source}: layer {layer.name!r} is {layer.data_format}; only channels_last "
                             f"convolutions are supported")
@@ -79,17 +76,17 @@ def seed_layers() -> list:
     return _GIVEN["seed"]
 
 
-def given_layers(path, model=None) -> list:
-    """taps.LayerInfo of every layer of the model file at `path` (loaded only the first time)."""
+def given_layers(path, model_cfg, root, model=None) -> list:
+    """taps.LayerInfo of every layer of the model file at `path` as opened (loaded only the first time)."""
     from pathlib import Path
 
     stat = Path(path).stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    key = (str(path), stat.st_mtime_ns, stat.st_size, model_cfg.output, model_cfg.custom_objects_module)
     if key not in _GIVEN:
         from . import taps
-        from .persist import load_model_file
+        from .opening import load
 
-        model = model if model is not None else load_model_file(Path(path))
+        model = model if model is not None else load(path, model_cfg, root)[0]
         _GIVEN[key] = taps.layers(model)
     return _GIVEN[key]
 

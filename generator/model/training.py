@@ -20,7 +20,7 @@ from ..errors import Terminated
 from . import input_contract
 from .architecture import summary_rows
 from .support import check_fits_data, check_model, outputs_probabilities
-from .persist import load_model_file, save_model_file, weights_fingerprint
+from .persist import save_model_file, weights_fingerprint
 
 VERSION = "2"
 
@@ -35,7 +35,7 @@ def obtain_model(build) -> None:
         path = model_path(cfg, build.root)
         info, reused = _given_info(build, path), True
     else:
-        key = stable_hash(VERSION, build.data_fingerprint, as_dict(cfg.model), cfg.seed)
+        key = stable_hash(VERSION, build.data_fingerprint, training_settings(cfg.model), cfg.seed)
         path = build.store.folder("model") / f"{key}.keras"
         info = _cached_info(path, build.log)
         reused = info is not None
@@ -43,11 +43,18 @@ def obtain_model(build) -> None:
             info = _train(build, path)
     build.model_path, build.model_info = path, info
     build.weights_hash = weights_fingerprint(path)
-    if cfg.model.path:  # the same weights fed another way (or opened at another output) are another model
-        build.weights_hash = stable_hash(build.weights_hash, info["mean"], info["std"], info.get("opening"))
+    if cfg.model.path:  # the same weights fed another way, or opened at another output, are another model
+        build.weights_hash = stable_hash(build.weights_hash, info["mean"], info["std"], info.get("opening"),
+                                         cfg.model.output)
     from ..context import Timing
 
     build.timings.append(Timing("model", time.perf_counter() - start, reused))
+
+
+def training_settings(model_cfg) -> dict:
+    """The settings that make the seed network: the keys that only open a given model are left out,
+    so adding them kept every trained model's cache key."""
+    return {k: v for k, v in as_dict(model_cfg).items() if k not in ("output", "custom_objects_module")}
 
 
 def _info_path(model_path: Path) -> Path:
@@ -83,7 +90,9 @@ def _given_info(build, path: Path) -> dict:
 
 
 def _describe_given(build, path: Path) -> dict:
-    model = load_model_file(path)
+    from .opening import load
+
+    model, opening = load(path, build.cfg.model, build.root)
     check_model(model, str(path))
     ds = build.dataset
     check_fits_data(model, str(path), ds.image_shape, ds.n_classes, bool(build.cfg.data.class_names))
@@ -95,7 +104,7 @@ def _describe_given(build, path: Path) -> dict:
             "input": contract.as_info(), "preprocessing": input_contract.preprocessing_layers(model),
             "summary": summary_rows(model), "params": int(model.count_params()), "history": {},
             "train_seconds": None, "trained_here": False, "settings": None, "train_size": len(ds.x_train),
-            "probabilities": outputs_probabilities(model)}
+            "probabilities": outputs_probabilities(model), "opening": opening}
     info.update(_evaluate(model, build, contract))
     return info
 
@@ -135,7 +144,7 @@ def _train(build, path: Path) -> dict:
             "input": contract.as_info(), "preprocessing": [], "summary": summary_rows(model),
             "params": int(model.count_params()), "train_seconds": seconds, "trained_here": True,
             "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
-            "settings": as_dict(cfg.model), "train_size": len(x), "probabilities": True}
+            "settings": training_settings(cfg.model), "train_size": len(x), "probabilities": True}
     info.update(_evaluate(model, build, contract))
     write_atomic(_info_path(path), json.dumps(info, indent=1).encode())
     build._model = model

@@ -45,6 +45,7 @@ class ModelCard:
     curves: list[str]
     seed: int
     downloads: list[Link]
+    opening: list[str]  # how a given model was opened for the gallery (opening.open_model), or []
 
 
 @dataclass
@@ -144,7 +145,7 @@ def draw(build, out: Path) -> None:
 def _draw_model_files(build, out: Path) -> None:
     """The very model the pages were made from, and how to feed it, so anyone can reload it."""
     (out / MODEL_FILE).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(build.model_path, out / MODEL_FILE)
+    shutil.copyfile(build.model_path, out / model_file(build))
     shape = list(build.dataset.image_shape)
     contract = build.contract
     recipe = {"input_shape": shape, "input_contract": contract.name, "mean": list(contract.mean),
@@ -178,8 +179,18 @@ def model_card(build) -> ModelCard:
                      info.get("trained_here", False), info.get("train_seconds"), info["test_accuracy"],
                      evaluation.meta["accuracy"] if evaluation is not None else None,
                      info["test_loss"], curves, build.cfg.seed,
-                     [Link("the model (.keras)", MODEL_FILE),
-                      Link("its input contract and classes (.json)", STANDARDIZATION)])
+                     [Link(f"the model ({Path(model_file(build)).suffix})", model_file(build)),
+                      Link("its input contract and classes (.json)", STANDARDIZATION)],
+                     _opening(info.get("opening") or []))
+
+
+def _opening(notes: list[str]) -> list[str]:
+    return notes + ["The pages show the model so opened; it computes what the file's model computes."] if notes else []
+
+
+def model_file(build) -> str:
+    """The model as given, under its own suffix (a legacy .h5 file is not a .keras one)."""
+    return str(Path(MODEL_FILE).with_suffix(Path(build.model_path).suffix or ".keras"))
 
 
 def figures(build, rows: list[LayerGlance]) -> list[Figure]:

@@ -1,16 +1,14 @@
 """Every URL of the site in one place, so links are stable between builds and never drift apart."""
 from __future__ import annotations
 
+from ..registry import layer_slug  # noqa: F401  (a layer's folder name: the cache's and the site's)
+
 INDEX = "index.html"
 CONFUSION = "confusion.html"
 SETS = "sets/index.html"
 DREAMS = "dreams/index.html"
 GUIDE = "guide.html"
 SEARCH_INDEX = "static/search-index.js"
-
-
-def layer_slug(layer: str) -> str:
-    return layer.lower()
 
 
 def layer(name: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.registry import layer_result
+
 
 NAME = "oip"
 
@@ -31,7 +33,7 @@ def super_ratio(final: np.ndarray, failed: np.ndarray, best_test: np.ndarray) ->
 
 def stage_name(layer: str) -> str:
     """The results key (and cache folder) of one layer's OIPs."""
-    return f"{NAME}-{layer.lower()}"
+    return layer_result(NAME, layer)
 
 
 def start_labels(noise_scales, start_image: np.ndarray | None) -> list[str]:

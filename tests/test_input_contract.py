@@ -80,19 +80,34 @@ def _keras_accuracy(model_file: Path, x: np.ndarray, y: np.ndarray) -> float:
     return 100 * model.evaluate(x, y, verbose=0)[1]
 
 
-def _check_oip_through_contract(site: Path, model_file: Path, layer: str, to_model) -> None:
-    """The page's pattern for map 0, fed through the contract by this test, gives the page's activation."""
-    import keras
-
-    page = site / "layers" / layer / "map-000.html"
+def _check_oip_through_contract(site: Path, slug: str, sub, to_model) -> None:
+    """The page's pattern for map 0 of the layer `sub` ends at, fed through the contract by this test
+    (to_model: stored pixels -> the model's input), gives the page's stated activation."""
+    page = site / "layers" / slug / "map-000.html"
     stated = re.search(r"Final mean activation from each of the \d+ starts?[^:]*: ([-\d.e, ]+)", _text(page))
     values = [float(v) for v in stated.group(1).replace(" ", "").strip(",").split(",") if v]
-    patterns = np.load(site / "layers" / layer / "data" / "map-000-patterns.npy")  # starts × H × W, 0..255
-    model = keras.saving.load_model(model_file)
-    sub = keras.Model(model.inputs, model.get_layer(layer).output)
-    x = to_model(patterns.reshape((len(patterns), 28, 28, 1)).astype(np.float32))
+    patterns = np.load(site / "layers" / slug / "data" / "map-000-patterns.npy")  # starts × H × W, 0..255
+    x = to_model(patterns.reshape((len(patterns),) + tuple(sub.inputs[0].shape[1:])).astype(np.float32))
     measured = np.asarray(sub(x, training=False))[..., 0].mean(axis=(1, 2))
     np.testing.assert_allclose(measured, values, rtol=2e-3, atol=2e-3)
+
+
+def _layer_model(model_file: Path, *path: str):
+    """A model from the saved model's input to a layer's output; path: nested model names, then the layer."""
+    import keras
+
+    model = keras.saving.load_model(model_file)
+    inner = model
+    for name in path:
+        inner = inner.get_layer(name)
+    return keras.Model(model.inputs, inner.output) if len(path) == 1 else _nested(model, path)
+
+
+def _nested(model, path):
+    import keras
+
+    base = model.get_layer(path[0])
+    return keras.Model(base.inputs, base.get_layer(path[1]).output)  # the base is the model's first layer
 
 
 @pytest.mark.site
@@ -110,7 +125,7 @@ def test_tutorial_model_with_rescaling_inside_is_fed_raw_pixels(tmp_path):
     assert abs(card["gallery"] - expected) <= 0.1 and abs(card["keras"] - expected) <= 0.1, (card, expected)
     assert expected > 50  # the task is learnt: a wrong contract could not score this
     assert "scale (Rescaling: × 0.003922, + 0)" in card["text"] and "inactive at inference" in card["text"]
-    _check_oip_through_contract(site, model_file, "conv_b", lambda p: p)  # raw: the pixels themselves
+    _check_oip_through_contract(site, "conv_b", _layer_model(model_file, "conv_b"), lambda p: p)  # raw: as stored
     # the second model the findings' rules meet (the seed network's are in test_findings.py)
     found = check_findings(site, model_file, x_raw, y, [str(d) for d in range(10)])
     assert found, "no findings on the index"
@@ -137,7 +152,7 @@ def test_normalization_layer_model_and_one_hot_labels(tmp_path):
     assert card["contract"] == "raw" and abs(card["gallery"] - expected) <= 0.1 and expected > 50, (card, expected)
     assert "test labels were one-hot (60×10); read as class numbers" in card["text"]
     assert "norm (Normalization: mean" in card["text"]
-    _check_oip_through_contract(site, model_file, "conv_a", lambda p: p)
+    _check_oip_through_contract(site, "conv_a", _layer_model(model_file, "conv_a"), lambda p: p)
 
 
 def _dataset(x_test: np.ndarray, y_test: np.ndarray, x_train: np.ndarray):
@@ -196,3 +211,33 @@ def test_a_model_near_chance_under_every_contract_is_warned_of():
     contract = input_contract.detect(model, _dataset(x, y, x), log=lines.append)
     assert "at most 33.3 %" in contract.warning and "guessing the commonest class gives 33.3 %" in contract.warning
     assert any(line.startswith("warning: the model reaches at most") for line in lines)
+
+
+@pytest.mark.site
+def test_binary_sigmoid_model(tmp_path):
+    """One sigmoid unit: two classes on the pages, and the card's accuracy is Keras's binary accuracy."""
+    import keras
+    from keras import layers
+
+    data = _data(tmp_path / "d.npz", (28, 28), 2, floats=False, n_train=200, n_test=60)
+    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Rescaling(1 / 255, name="scale"),
+                              layers.Conv2D(4, 3, activation="relu", name="conv_a"), layers.MaxPooling2D(name="pool"),
+                              layers.Flatten(name="flat"), layers.Dense(1, activation="sigmoid", name="p")])
+    with np.load(data) as d:
+        x, y = d["x_train"].astype("float32")[..., None], d["y_train"].astype("float32")
+        x_test, y_test = d["x_test"].astype("float32")[..., None], d["y_test"].astype(np.int64)
+    model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy", metrics=["binary_accuracy"])
+    model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    model.save(tmp_path / "m.keras")
+    expected = 100 * keras.saving.load_model(tmp_path / "m.keras").evaluate(x_test, y_test, verbose=0)[1]
+    # Two bands are told apart on any pixel scale (the slice ties): the config names the contract.
+    given = {"dreams": NO_DREAMS, "model": {"input": "raw"}}
+    check, _ = _build(tmp_path, tmp_path / "m.keras", data, given, command="check")
+    assert check.returncode == 0, check.stderr
+    result, site = _build(tmp_path, tmp_path / "m.keras", data, given)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    card = _card(site)
+    assert "given in the config (model.input)" in card["text"]
+    assert card["contract"] == "raw" and abs(card["gallery"] - expected) <= 0.1 and abs(card["keras"] - expected) <= 0.1
+    assert "shown as two classes" in card["text"], card["text"][:3000]
+    _check_oip_through_contract(site, "conv_a", _layer_model(tmp_path / "m.keras", "conv_a"), lambda p: p)

@@ -341,3 +341,16 @@ def test_a_gallery_of_a_nested_model(tmp_path):
     index = (site / "index.html").read_text()
     assert "<dt>Opened</dt><dd>The nested model &#39;base&#39; is opened layer by layer" in index  # the model card
     assert (site / "explain" / "index.html").exists() and any((site / "explain" / "img").rglob("*.png"))
+    # the card's accuracy is Keras's own evaluate of the saved model on the contract's inputs (the model was
+    # trained standardized by _fit_and_save), and an inner map's OIP fed through the contract here
+    from test_input_contract import _card, _check_oip_through_contract, _keras_accuracy, _layer_model
+
+    with np.load(data) as d:
+        mean, std = d["x_train"].astype(np.float64).mean(), d["x_train"].astype(np.float64).std()
+        x_test, y_test = d["x_test"].astype(np.float32)[..., None], d["y_test"].astype(np.int64)
+    to_model = lambda p: ((p - mean) / std).astype(np.float32)  # noqa: E731
+    card = _card(site)
+    expected = _keras_accuracy(tmp_path / "m.keras", to_model(x_test), y_test)
+    assert card["contract"] == "standardize" and abs(card["gallery"] - expected) <= 0.1, (card, expected)
+    assert abs(card["keras"] - expected) <= 0.1
+    _check_oip_through_contract(site, "base--conv_b", _layer_model(tmp_path / "m.keras", "base", "conv_b"), to_model)

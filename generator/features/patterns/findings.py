@@ -9,10 +9,8 @@ from generator.pages import urls
 from generator.pages.model import Finding
 
 
-def findings(build) -> list[Finding]:
-    from generator.features.patterns.pages import statuses
-
-    states = statuses(build)
+def findings(build, states: dict[str, np.ndarray]) -> list[Finding]:
+    """states: each layer's map statuses (patterns.pages.statuses)."""
     if not states:
         return []
     quiet = {layer: np.flatnonzero([not fires_on(s) for s in status]) for layer, status in states.items()}

@@ -20,7 +20,7 @@ from generator.pages.colour_keys import PATTERN, ColourKey, pattern_key
 from generator.pages.glossary import Term
 from generator.pages.model import Figure, Link, Page, Panel, Topic, chain
 from generator.pages.section import Card, Section, in_build
-from generator.features.patterns.findings import findings
+from generator.features.patterns import findings as quiet_maps
 
 THUMB_SCALE = 3  # layer-page thumbnails: 28 px patterns shown at 84 px, pixelated
 STRIP = 24  # thumbnails on a layer's card on the index; the card says how many more its page has
@@ -438,4 +438,4 @@ def glossary() -> list:
 
 SECTION = Section("layers", depends, draw, pages, cards, enabled,
                   nav=lambda build: ("Layers", urls.layer(build.cfg.oip.layers[0])), guide_topics=guide_topics, glossary=glossary,
-                  findings=findings)
+                  findings=lambda build: quiet_maps.findings(build, statuses(build)))

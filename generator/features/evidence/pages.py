@@ -170,20 +170,28 @@ def trust_auc(build, layer: str) -> np.ndarray | None:
     return None if art is None or not len(art.arrays["auc"]) else art.arrays["auc"]
 
 
-def trust_sentence(auc: float, n: int) -> str:
+MIN_FIRED = 20  # test images: an AUC over fewer images the map fires on says little, and is not shown
+
+
+def trust_sentence(auc: float, n: int, fired: int) -> str:
     if np.isnan(auc):
         return ("How far to trust the picture: not measurable, as no test image fires this map strongly "
                 "(or every one does).")
+    if fired < MIN_FIRED:
+        return (f"How far to trust the picture: not measured, as only {fired} of the {n:,} test images fire this "
+                f"map; a ranking over so few images says little (at least {MIN_FIRED} are needed here).")
     return (f"How far to trust the picture: ROC AUC {auc:.2f}. Over the {n:,} test images, the best match "
             f"(normalized correlation) of the position's pattern above with any patch of an image ranks an image "
             f"this map fires strongly on (its top 10 %) above one it does not {auc:.0%} of the time; 0.5 "
             f"would be chance, 1 a perfect guide.")
 
 
-def median_auc_text(auc: np.ndarray | None) -> str:
-    if auc is None or not np.isfinite(auc).any():
+def median_auc_text(auc: np.ndarray | None, fired: np.ndarray) -> str:
+    """The median over the maps enough test images fire (MIN_FIRED): the others' AUC says little."""
+    if auc is None:
         return "–"
-    return f"{float(np.nanmedian(auc)):.2f}"
+    auc = np.where(np.asarray(fired) >= MIN_FIRED, auc, np.nan)
+    return f"{float(np.nanmedian(auc)):.2f}" if np.isfinite(auc).any() else "–"
 
 
 
@@ -219,7 +227,8 @@ def _centres(build, layer: str) -> dict | None:
 
 def _trust(build, layer: str, m: int) -> str:
     auc = trust_auc(build, layer)
-    return "" if auc is None else trust_sentence(float(auc[m]), len(build.dataset.x_test))
+    fired = int(firing_arrays(build)[layer]["fire_mean"][m])
+    return "" if auc is None else trust_sentence(float(auc[m]), len(build.dataset.x_test), fired)
 
 
 def depends(build) -> list:
@@ -264,7 +273,7 @@ def map_panels(build, layer: str, m: int) -> list[Panel]:
 
 
 def layer_panels(build, layer: str) -> list[Panel]:
-    median = median_auc_text(trust_auc(build, layer))
+    median = median_auc_text(trust_auc(build, layer), firing_arrays(build)[layer]["fire_mean"])
     return [Panel("trust", "How far to trust the pictures", "evidence/trust.html", median)]
 
 

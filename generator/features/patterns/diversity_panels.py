@@ -47,7 +47,7 @@ def draw(build, out: Path) -> None:
 
 
 def _number(v: float) -> str:
-    return "–" if np.isnan(v) else f"{v:.2f}"
+    return "–" if np.isnan(v) else f"{round(float(v), 2) + 0.0:.2f}"  # + 0.0: no "-0.00"
 
 
 def map_panel(build, layer: str, m: int) -> list[Panel]:
@@ -56,6 +56,10 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
         return []
     strongest = float(best_final(build.results[oip_stage(layer)].arrays["final"][m],
                                  build.results[oip_stage(layer)].arrays["failed"][m]))
+    if not (a["mean"][m] > 0).any():  # nothing woke it: three pictures of noise and a similarity of noise
+        return [Panel("diversity", "Three different patterns", "panels/note.html",
+                      f"Not shown: none of the three patterns searched together wakes map {m} (each one's mean "
+                      f"activation is 0), so they would be pictures of nothing this map responds to.")]
     members = [Member(_asset(layer, m, k), f"{layer} map {m}: diverse pattern {k + 1} of {MEMBERS}",
                       f"mean activation {a['mean'][m, k]:.4g}" + (f" ({a['mean'][m, k] / strongest:.0%} of the "
                                                                    f"strongest)" if strongest > 0 else ""))

@@ -159,6 +159,12 @@ def _draw_map(build, out: Path, layer: str, m: int, a: dict, best: int) -> None:
         imaging.save_array_png(out / _asset(layer, m, f"s{s}c.png"), imaging.contrast(pattern), "gray", 0, 1)
     shown = shown_pattern(build, layer, m)  # the strongest pattern, or a non-flat one when that is flat
     thumb = patterns[best] if shown is None else _pixels(build, shown)
+    starts = _start_images(a, m)
+    noise = np.flatnonzero((starts < 0) & ~a["failed"][m])
+    if starts[best] >= 0 and len(noise):
+        # The strongest climb began at a test image and still looks like that digit; the strips show what
+        # the map responds to from noise (the map page shows both, labelled).
+        thumb = patterns[noise[np.argmax(a["final"][m][noise])]]
     imaging.save_array_png(out / _asset(layer, m, "thumb.png"), thumb, PATTERN.cmap, PATTERN.vmin, PATTERN.vmax)
     frames = [imaging.contrast(f) for row in _pixels(build, a["snapshots"][m]) for f in row]
     imaging.save_array_png(out / _asset(layer, m, "evolution.png"),
@@ -210,7 +216,8 @@ def layer_data(build, layer: str, a: dict, status_of: np.ndarray | None = None) 
     data = LayerData(layer, cards, counts, {s: MEANING[s] for s in STATUSES},
                      float(build.results[stage_name(layer)].meta["seconds"]),
                      a["final"].shape[1], build.cfg.oip.steps, live_ok, OBJECTIVES[build.cfg.oip.objective])
-    data.median_auc = map_evidence.median_auc_text(map_evidence.trust_auc(build, layer))
+    data.median_auc = map_evidence.median_auc_text(map_evidence.trust_auc(build, layer),
+                                                   map_evidence.firing_arrays(build)[layer]["fire_mean"])
     data.colours = pattern_key(build)
     return data
 

@@ -8,6 +8,7 @@ from generator.pages.model import Panel
 from generator.features.role import page_units as units
 from generator.pages.section import Section
 from generator.features.role.connections import NAME, TOP
+from generator.features.evidence.firing import stage_name as firing_stage
 
 
 @dataclass
@@ -57,6 +58,12 @@ def strongest(build, layer: str, m: int) -> tuple[list[Edge], list[Edge]]:
 def map_panel(build, layer: str, m: int) -> list[Panel]:
     if not enabled(build):
         return []
+    firing = build.results.get(firing_stage(layer))
+    if firing is not None and int(firing.arrays["fire_mean"][m]) == 0:
+        # Weights into and out of a map that is 0 on every test image carry nothing on this data.
+        return [Panel("connections", "Connections", "panels/note.html",
+                      f"No connections are listed: no test image fires map {m}, so on this data nothing flows "
+                      f"through its weights to the next layer.")]
     inputs, outputs = strongest(build, layer, m)
     if not inputs and not outputs:
         return []

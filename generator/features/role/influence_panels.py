@@ -10,6 +10,7 @@ from generator.pages.model import Panel
 from generator.features.role import page_units as units
 from generator.pages.section import Section
 from generator.features.role.influence import CMAP, NAME, UNITS
+from generator.pages.numbers import signed
 
 
 @dataclass
@@ -72,9 +73,10 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
                       MapInfluence([], reading, word))]
     bars = units.signed_bars(col, names)
     best, worst = int(np.argmax(col)), int(np.argmin(col))
-    reading = (f"{units.word(build, layer).capitalize()} {m} pushes most towards class {names[best]} ({col[best]:+.3f} logit units on average over its "
-               f"test images)" + (f" and most against {names[worst]} ({col[worst]:+.3f})." if col[worst] < 0 else ".")
-               ).replace("-", "−")
+    against = signed(col[worst], 3)
+    reading = (f"{units.word(build, layer).capitalize()} {m} pushes most towards class {names[best]} ({signed(col[best], 3)} "
+               f"logit units on average over its test images)"
+               + (f" and most against {names[worst]} ({against})." if against.startswith("−") else "."))
     return [Panel("influence", f"Which classes this {units.word(build, layer)} pushes towards", "panels/influence.html", MapInfluence(bars, reading, units.word(build, layer)))]
 
 

@@ -18,6 +18,7 @@ from generator.pages.model import Link, Page, Panel, chain
 from generator.pages.section import Card, Section, in_build
 from generator.pages.testimages import draw_test_images
 from generator.features.role.page_units import NODES, Bar, StageResult, signed_bars
+from generator.pages.numbers import signed
 
 RESULT = StageResult(NODES)
 THUMB_SCALE = 3
@@ -147,7 +148,7 @@ def _weights(build, layer: str, a: dict, i: int) -> tuple[list[Bar], str, str]:
     best, worst = int(np.argmax(w)), int(np.argmin(w))
     words = (f"Each bar: the weight from node {i} to {'the logit of a class' if last else 'a node'} of {nxt} "
              f"(its activation times this weight is what it adds there). Strongest push towards {names[best]} "
-             f"({w[best]:+.3f}), strongest against {names[worst]} ({w[worst]:+.3f}).").replace("-", "−")
+             f"({signed(w[best], 3)}), strongest against {names[worst]} ({signed(w[worst], 3)}).")
     return bars, to, words
 
 

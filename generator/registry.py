@@ -204,6 +204,13 @@ def findings(build) -> list:
     return sorted(found, key=lambda f: f.order)
 
 
+def tour(build) -> list:
+    """The "Start here" steps every enabled section offers (model.Finding), in their stated order."""
+    steps = [f for _, s in sections() if getattr(s, "tour", None) is not None and s.enabled(build)
+             for f in s.tour(build)]
+    return sorted(steps, key=lambda f: f.order)
+
+
 def guide_topics(build) -> list:
     """Every enabled section's guide topics, in FEATURES order."""
     return [t for _, s in sections() if getattr(s, "guide_topics", None) is not None and s.enabled(build)

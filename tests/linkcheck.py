@@ -14,8 +14,11 @@ class _Refs(HTMLParser):
         self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
+        # A link a reader follows out of the site on purpose (rel="external": the blog the gallery grows
+        # from) is navigation, not a file the page needs; every other reference must resolve inside.
+        outward = tag == "a" and "external" in (dict(attrs).get("rel") or "").split()
         for name, value in attrs:
-            if name in ("href", "src") and value is not None:
+            if name in ("href", "src") and value is not None and not (outward and urlsplit(value).scheme == "https"):
                 self.refs.append((tag, value))
             if name == "srcset" and value:
                 self.refs += [(tag, part.split()[0]) for part in value.split(",") if part.strip()]

@@ -146,3 +146,29 @@ def _method_table(page: Path) -> dict[str, tuple[float, float]]:
             rho = float(cells[4]) if cells[4] not in ("—", "n/a") else float("nan")
             out[html.unescape(row[0])] = (score, rho)
     return out
+
+
+def test_start_here_walks_one_digit_one_map_one_mistake(quick_site, quick_test_set):
+    import keras
+
+    block = re.search(r'<section class="tour".*?</section>', (quick_site / "index.html").read_text(), re.S).group(0)
+    steps = re.findall(r'<li>(.*?) <a href="([^"]+)">', block, re.S)
+    assert [s[0].split(":")[0] for s in steps] == ["Follow one digit through the network", "Then one map",
+                                                   "Then one mistake"], steps
+    assert all((quick_site / url).is_file() for _, url in steps)
+    # the map step: the share of test images it says fire the map is the map page's own count
+    said = int(re.search(r"it fires on (\d+)% of the test images", steps[1][0]).group(1))
+    fired = int(re.search(r"Fires on ([\d,]+) of the 2,000", _plain(quick_site / steps[1][1])).group(1).replace(",", ""))
+    assert said == round(100 * fired / 2000)
+    # the mistake step: the misclassified test image the model is most sure of, recomputed
+    model_file, x, y = quick_test_set
+    probs = keras.saving.load_model(model_file).predict(x, verbose=0)
+    wrong = np.flatnonzero(probs.argmax(axis=1) != y)
+    most = int(wrong[np.lexsort((wrong, -probs[wrong].max(axis=1)))][0])
+    assert f"test image #{most}," in steps[2][0], (steps[2][0], most)
+    guide = (quick_site / "guide.html").read_text()
+    assert 'rel="external noopener">“A simple CNN for the MNIST dataset”' in guide and 'href="index.html#start"' in guide
+
+
+def _plain(page: Path) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())))

@@ -93,6 +93,7 @@ class HomeData:
     notice: str = ""  # e.g. that the bundled sample stood in for missing data
     warning: str = ""  # e.g. that no input contract makes the model better than chance
     findings: list = field(default_factory=list)  # [model.Finding]: what the gallery found, by rule
+    tour: list = field(default_factory=list)  # [model.Finding]: "Start here", a path through the gallery
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -237,7 +238,8 @@ def pages_with(cards: list[Card]):
                         as_dict(build.cfg), figures(build, rows), rows, explore(build),
                         urls.SEARCH_INDEX if count else None, count, statuses,
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
-                        build.dataset.notice, build.contract.warning, registry.findings(build))
+                        build.dataset.notice, build.contract.warning, registry.findings(build),
+                        registry.tour(build))
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

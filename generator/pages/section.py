@@ -53,6 +53,7 @@ class Section:
     image_panels: PanelHook | None = None       # (build, image): on an image-set image's page
     comparison_panels: PanelHook | None = None  # (build, position): on a comparison page
     findings: Callable[[Any], list] | None = None  # (build) -> [model.Finding]: on the index, by rule
+    tour: Callable[[Any], list] | None = None  # (build) -> [model.Finding]: the index's "Start here" steps
     guide_topics: Callable[[Any], list] | None = None  # (build) -> [model.Topic]: what the guide explains
     glossary: Callable[[], list] | None = None  # () -> [glossary.Term]: terms linked to those topics
 

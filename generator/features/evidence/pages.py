@@ -16,7 +16,7 @@ from generator.features.patterns.page_layer_panels import enabled as patterns_sh
 from generator.model import receptive
 from generator.pages import urls
 from generator.pages.glossary import Term
-from generator.pages.model import Panel, Topic
+from generator.pages.model import Finding, Panel, Topic
 from generator.pages.section import Section
 
 CROP_PX = 54  # crops are enlarged to about this many CSS pixels, whatever the receptive field
@@ -278,6 +278,30 @@ def layer_panels(build, layer: str) -> list[Panel]:
 
 
 
+def tour(build) -> list[Finding]:
+    """Start here, step 2: one map of the middle layer, the one whose picture best predicts the images it
+    fires on (among the maps enough images fire to say), else the one most images fire."""
+    layers = build.cfg.oip.layers
+    if not layers:
+        return []
+    layer = layers[len(layers) // 2]
+    fired, n = firing_arrays(build)[layer]["fire_mean"], len(build.dataset.x_test)
+    enough = fired >= MIN_FIRED
+    auc = trust_auc(build, layer)
+    scored = np.where(enough, auc, np.nan) if auc is not None else np.full(len(fired), np.nan)
+    if np.isfinite(scored).any():
+        m = int(np.nanargmax(scored))
+        why = f"the one whose picture best predicts the test images it fires on (ROC AUC {scored[m]:.2f})"
+    elif fired.max() > 0:
+        m = int(np.argmax(fired))
+        why = "the one the most test images fire"
+    else:
+        return []
+    return [Finding(f"Then one map: {layer} map {m}, {why}; it fires on {fired[m] / n:.0%} of the test images. "
+                    f"Its page shows what it responds to, and on what evidence.",
+                    urls.map_page(layer, m), f"{layer} map {m}", order=2)]
+
+
 # ---- what the guide says about this feature, and the terms that link there ----
 
 def _status_topic() -> Topic:
@@ -313,5 +337,5 @@ def glossary() -> list:
             Term(r"receptive fields?", "receptive-field", "the patch of the input one position of a layer sees")]
 
 
-SECTION = Section("evidence", depends, draw_all, enabled=patterns_shown, map_panels=map_panels,
+SECTION = Section("evidence", depends, draw_all, enabled=patterns_shown, map_panels=map_panels, tour=tour,
                   layer_panels=layer_panels, guide_topics=guide_topics, glossary=glossary)

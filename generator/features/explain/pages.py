@@ -247,6 +247,20 @@ def findings(build) -> list[Finding]:
     return [Finding(found.headline, SUMMARY, "the explanations", order=40)] if found else []
 
 
+def tour(build) -> list[Finding]:
+    """Start here, step 3: the mistake the network is most sure of, and why."""
+    art = _art(build)
+    wrong = np.flatnonzero(art.arrays["wrong"])
+    if not len(wrong):
+        return []
+    k = int(wrong[0])  # the chosen mistakes come most confident first
+    a, names = art.arrays, build.dataset.class_names
+    index, pred = int(a["indices"][k]), int(a["pred"][k])
+    return [Finding(f"Then one mistake: test image #{index}, a {names[int(a['true'][k])]} the network takes for a "
+                    f"{names[pred]} with probability {float(a['probs'][k, pred]):.0%}, and which pixels made it decide.",
+                    image_page(index), f"test image #{index} explained", order=3)]
+
+
 def depends(build):
     return [_art(build).key]
 
@@ -288,5 +302,5 @@ def guide_topics(build) -> list:
     return [_explain_topic(build)]
 
 
-SECTION = Section(NAME, depends, draw, pages, cards, enabled=enabled, findings=findings, nav=("Explanations", SUMMARY),
+SECTION = Section(NAME, depends, draw, pages, cards, enabled=enabled, findings=findings, tour=tour, nav=("Explanations", SUMMARY),
                   image_panels=set_image_panel, guide_topics=guide_topics)

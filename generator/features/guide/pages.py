@@ -21,9 +21,17 @@ COLOURBAR_DIVERGING = "guide/img/rdbu.png"
 COLOURBAR_GRAY = "guide/img/gray.png"
 
 
+# The blog series the gallery grows from (activation grids, OIPs, carving); a search of the blog for the
+# series, so the link holds whichever of its posts a reader wants first.
+BLOG = Link("“A simple CNN for the MNIST dataset”, a blog series on the anracom Linux blog",
+            "https://linux-blog.anracon.de/?s=simple+CNN+MNIST+dataset")
+
+
 @dataclass
 class GuideData:
     topics: list[Topic]
+    origin: Link = BLOG  # where the gallery's ideas come from
+    start: str = urls.INDEX + "#start"  # the index's "Start here" path
 
 
 def enabled(build) -> bool:

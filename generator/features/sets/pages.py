@@ -20,6 +20,7 @@ from generator.pages.glossary import Term
 from generator.pages.model import Link, Page, Topic, chain
 from generator.pages.section import Card, Section, in_build
 from generator.pages.testimages import draw_test_images
+from generator.pages.model import Finding
 
 INPUT_SCALE = 6          # 28 px -> 168 px
 GRID_WIDTH, GRID_HEIGHT, MAX_CELL = 440, 480, 24
@@ -276,6 +277,24 @@ def set_views(build) -> list[SetView]:
     return views
 
 
+def tour(build) -> list[Finding]:
+    """Start here, step 1: one digit through every layer (the first image of the first set)."""
+    art = _art(build)
+    if not art.meta["sets"]:
+        return []
+    s = art.meta["sets"][0]
+    indices = set_arrays(art, s["slug"])[0]
+    if not len(indices):
+        return []
+    index = int(indices[0])
+    label = build.dataset.class_names[int(build.dataset.y_test[index])]
+    layers = art.meta["layers"]
+    return [Finding(f"Follow one digit through the network: test image #{index} (a {label}, from “{s['title']}”), "
+                    f"its activations in every layer from {layers[0]} to {layers[-2]}, and the class scores "
+                    f"of {layers[-1]}.",
+                    urls.set_image(s["slug"], index), f"test image #{index}", order=1)]
+
+
 def _title(art, name: str) -> str:
     return next(s["title"] for s in art.meta["sets"] if s["name"] == name)
 
@@ -374,5 +393,5 @@ def glossary() -> list:
     return [Term(r"activation grids?", "grids", "every map of a layer for one image, one small square per map")]
 
 
-SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled,
+SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled, tour=tour,
                   nav=("Image sets", urls.SETS), guide_topics=guide_topics, glossary=glossary)

@@ -172,3 +172,25 @@ def test_start_here_walks_one_digit_one_map_one_mistake(quick_site, quick_test_s
 
 def _plain(page: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())))
+
+
+def test_the_set_comparison_finding_recomputed(quick_site, quick_test_set):
+    import keras
+
+    line = next(f for f in findings_of(quick_site) if f.startswith("Clear 4s and Clear 9s:"))
+    model_file, x, y = quick_test_set
+    model = keras.saving.load_model(model_file)
+    sub = keras.Model(model.inputs, [model.get_layer("Conv2D_3").output, model.get_layer("Dense_1").output])
+
+    def images(slug):
+        found = re.findall(r"image-(\d{5})\.html", (quick_site / "sets" / slug / "index.html").read_text())
+        return sorted(set(int(i) for i in found))
+
+    a, b = (sub.predict(x[images(s)], verbose=0) for s in ("clear-4s", "clear-9s"))
+    counts = []
+    for k in range(2):  # threshold 0.2 of the layer's largest value over both sets (activations.threshold)
+        cut = 0.2 * max(a[k].max(), b[k].max())
+        on_a, on_b = a[k] > cut, b[k] > cut
+        counts.append(int((on_a.all(0) & ~on_b.any(0)).sum() + (on_b.all(0) & ~on_a.any(0)).sum()))
+    assert line.startswith(f"Clear 4s and Clear 9s: {counts[0]:,} of Conv2D_3's 1,152 points"), (line, counts)
+    assert f"and {counts[1]} of Dense_1's 100 nodes" in line, (line, counts)

@@ -21,6 +21,7 @@ from generator.pages.model import Link, Page, Topic, chain
 from generator.pages.section import Card, Section, in_build
 from generator.pages.testimages import draw_test_images
 from generator.pages.model import Finding
+from generator.features.sets import findings as set_findings
 
 INPUT_SCALE = 6          # 28 px -> 168 px
 GRID_WIDTH, GRID_HEIGHT, MAX_CELL = 440, 480, 24
@@ -394,4 +395,5 @@ def glossary() -> list:
 
 
 SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled, tour=tour,
+                  findings=lambda build: set_findings.findings(build, _art(build)),
                   nav=("Image sets", urls.SETS), guide_topics=guide_topics, glossary=glossary)

@@ -1,0 +1,40 @@
+"""What the index says about the set comparisons, by rule: how sharply the last convolution layer and
+the hidden dense layer after it tell each compared pair of sets apart (compare.compare_layer's points
+active in every image of one set and in none of the other, as a share of the layer's points)."""
+from __future__ import annotations
+
+from generator.features.sets.compare import compare_layer
+from generator.pages import urls
+from generator.pages.model import Finding
+
+SHARPER = 1.5  # one layer's share of separating points at least this many times the other's: "more sharply"
+
+
+def findings(build, art) -> list[Finding]:
+    """art: the sets stage's result (activations of every set image in every layer)."""
+    from generator.features.sets.pages import set_arrays, _title
+
+    kinds = {row["name"]: row["type"] for row in build.model_info["summary"]}
+    layers = art.meta["layers"]
+    convs = [name for name in layers if kinds.get(name) in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")]
+    dense = [name for name in layers[:-1] if kinds.get(name) == "Dense" and (not convs or layers.index(name) >
+                                                                             layers.index(convs[-1]))]
+    if not convs or not dense:
+        return []
+    conv, node = convs[-1], dense[0]
+    out = []
+    for c in art.meta["comparisons"]:
+        a, b = set_arrays(art, c["a_slug"])[1], set_arrays(art, c["b_slug"])[1]
+        shares = {}
+        for name in (conv, node):
+            counts = compare_layer(a[name], b[name], build.cfg.activations.threshold)["counts"]
+            shares[name] = (counts["only_a"] + counts["only_b"], counts["points"])
+        (dc, pc), (dn, pn) = shares[conv], shares[node]
+        sc, sn = dc / pc, dn / pn
+        how = ("more sharply than" if sn >= SHARPER * sc and dn else "less sharply than" if sc >= SHARPER * sn and dc
+               else "about as sharply as")
+        out.append(Finding(f"{_title(art, c['a'])} and {_title(art, c['b'])}: {dc:,} of {conv}'s {pc:,} points "
+                           f"({sc:.1%}) are active in every image of one set and none of the other, and {dn} of "
+                           f"{node}'s {pn} nodes ({sn:.1%}): {node} tells them apart {how} {conv}.",
+                           urls.comparison(c["a_slug"], c["b_slug"]), "the comparison", order=35))
+    return out

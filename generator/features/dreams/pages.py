@@ -22,6 +22,7 @@ from generator.pages import urls
 from generator.pages.colour_keys import PATTERN, ColourKey
 from generator.pages.model import Link, Page, Panel, Topic, chain
 from generator.pages.section import Card, Section, in_build
+from generator.pages.glossary import Term
 
 PATTERN_PX = 168          # the dreamt small picture is shown about this wide (nearest-neighbour)
 THUMB_PX = 128
@@ -349,4 +350,6 @@ def guide_topics(build) -> list:
 
 
 SECTION = Section("dreams", depends, draw, pages, cards, enabled, nav=("Dreams", urls.DREAMS),
-                  map_panels=map_panel, guide_topics=guide_topics)
+                  map_panels=map_panel, guide_topics=guide_topics,
+                  glossary=lambda: [Term(r"carv(?:ed|es|ing)", "dreams",
+                                         "a map's pattern grown into a real picture by gradient ascent")])

@@ -327,14 +327,28 @@ def _receptive_topic() -> Topic:
     ])
 
 
+def _trust_topic() -> Topic:
+    return Topic("trust", "How far to trust a picture", [
+        "A map's pattern is a claim: “this is what the map looks for”. The claim is tested on the test images. "
+        "The pattern of the map's central position is matched against every patch of every test image "
+        "(normalized correlation); if the claim holds, the images the map fires on strongly (its top 10 %) "
+        "contain a better match than the others. The ROC AUC says how often: the chance that an image the map "
+        "fires on strongly has a better best match than one it does not. 0.5 is chance (the picture tells "
+        "nothing), 1 is a perfect guide.",
+        f"The AUC is not shown for a map fewer than {MIN_FIRED} test images fire, nor counted in a layer's median: "
+        "a ranking of so few images says little.",
+    ])
+
+
 def guide_topics(build) -> list:
-    return [_status_topic(), _heat_topic(), _receptive_topic()]
+    return [_status_topic(), _heat_topic(), _receptive_topic(), _trust_topic()]
 
 
 def glossary() -> list:
     return [Term(r"live|rare|silent|dead|failed", "statuses", "a map's status: whether and how often it fires"),
             Term(r"heat maps?|heat", "heat", "where on an image a map fires, position by position"),
-            Term(r"receptive fields?", "receptive-field", "the patch of the input one position of a layer sees")]
+            Term(r"receptive fields?", "receptive-field", "the patch of the input one position of a layer sees"),
+            Term(r"how far to trust|ROC AUC", "trust", "whether the picture predicts the images the map fires on")]
 
 
 SECTION = Section("evidence", depends, draw_all, enabled=patterns_shown, map_panels=map_panels, tour=tour,

@@ -29,6 +29,7 @@ from generator.features.explain.page_data import (
 from generator.pages import svg, urls
 from generator.pages.model import Figure, Finding, Link, Page, Panel, Topic, chain
 from generator.pages.section import Card, Section, in_build
+from generator.pages.glossary import Term
 
 SUMMARY = "explain/index.html"
 CMAP = "RdBu_r"
@@ -302,5 +303,11 @@ def guide_topics(build) -> list:
     return [_explain_topic(build)]
 
 
+def glossary() -> list:
+    return [Term(r"randomization check", "explanations", "the same method on a network with random weights"),
+            Term(r"Spearman( rank correlation)?", "explanations", "how alike two rankings of the pixels are (1: the same)"),
+            Term(r"insertion − deletion|faithful", "explanations", "how much the pixels a method ranks first matter")]
+
+
 SECTION = Section(NAME, depends, draw, pages, cards, enabled=enabled, findings=findings, tour=tour, nav=("Explanations", SUMMARY),
-                  image_panels=set_image_panel, guide_topics=guide_topics)
+                  image_panels=set_image_panel, guide_topics=guide_topics, glossary=glossary)

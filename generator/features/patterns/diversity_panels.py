@@ -6,12 +6,13 @@ from pathlib import Path
 import numpy as np
 from generator import imaging
 from generator.pages import urls
-from generator.pages.model import Panel
+from generator.pages.model import Panel, Topic
 from generator.pages.section import Section
 from generator.features.patterns import page_layer_panels as layer_panels
 from generator.features.patterns.oip_results import best_final
 from generator.features.patterns.oip_results import stage_name as oip_stage
 from generator.features.patterns.diversity import MEMBERS, NAME, STEPS, WEIGHT, stage_name
+from generator.pages.glossary import Term
 
 
 @dataclass
@@ -73,6 +74,20 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     return [Panel("diversity", "Three different patterns", "panels/diversity.html", DiversityView(members, how, measured))]
 
 
+def _diversity_topic() -> Topic:
+    return Topic("diversity", "Three different patterns and the Gram matrix", [
+        "One pattern per map can hide that a map answers to several things. Three patterns are searched "
+        "together: each raises the map's mean activation while a diversity term pushes them apart (Olah et al., "
+        "2017).",
+        "Apart in what? In their Gram matrices at the map's layer: for one pattern, the correlation of every pair "
+        "of the layer's maps over all positions — which features occur together, wherever they are. Two patterns "
+        "with the same Gram matrix (cosine 1) excite the same features in the same proportions even if they look "
+        "shifted; their pixel correlation says whether they are also the same picture.",
+    ])
+
+
 SECTION = Section(NAME, depends=lambda build: layer_panels.depends(build, stage_name), draw=draw,
                    enabled=layer_panels.enabled,
-                  map_top_panels=map_panel)
+                  map_top_panels=map_panel, guide_topics=lambda build: [_diversity_topic()],
+                  glossary=lambda: [Term(r"Gram matri(?:x|ces)", "diversity",
+                                         "which of a layer's maps fire together, wherever they are")])

@@ -428,6 +428,8 @@ def _node_topic() -> Topic:
         "For small maps each position (node) gets its own pattern: the input that drives that single position "
         "hardest, laid out as the positions are. A node only sees part of the image (its receptive field), so "
         "its pattern lives in that part.",
+        "“Node” here is the blog series' word for one position of a map; the units of a dense layer are called "
+        "nodes too, and have pages of their own (their patterns drive one unit, wherever it looks).",
     ])
 
 

@@ -391,7 +391,8 @@ def guide_topics(build) -> list:
 
 
 def glossary() -> list:
-    return [Term(r"activation grids?", "grids", "every map of a layer for one image, one small square per map")]
+    return [Term(r"activation grids?", "grids", "every map of a layer for one image, one small square per map"),
+            Term(r"separating points|activation points", "grids", "positions of a map (or dense nodes) active in one set only")]
 
 
 SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled, tour=tour,

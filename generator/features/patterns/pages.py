@@ -342,7 +342,7 @@ def _layer_tabs(pages: list[Page], layers: list[str]) -> None:
 
 def cards(build) -> list[Card]:
     result = []
-    for i, (layer, art) in enumerate(_arts(build).items()):
+    for layer, art in _arts(build).items():
         a = art.arrays
         d = layer_data(build, layer, a)
         c = d.counts
@@ -350,7 +350,7 @@ def cards(build) -> list[Card]:
         lines = [f"{len(d.maps)} maps: " + ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s] or s != "failed")]
         thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:STRIP]]
         result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs,
-                           more=len(d.maps) - len(thumbs), colours=pattern_key(build) if i == 0 else None))
+                           more=len(d.maps) - len(thumbs), colours=pattern_key(build)))
     return result
 
 

@@ -131,7 +131,7 @@ def test_the_seed_networks_findings(quick_site, quick_test_set):
     else:
         assert verdict.startswith("No attribution method earns trust"), (verdict, rows)
     for f in found:  # every finding links to a page of the site
-        assert f.endswith(("the confusion page", "the explanations", "the layers at a glance", "'s maps")) or \
+        assert f.endswith(("the confusion page", "the explanations", "the layers at a glance", "'s maps", "the image sets")) or \
             re.search(r"map \d+$", f), f
 
 
@@ -177,7 +177,7 @@ def _plain(page: Path) -> str:
 def test_the_set_comparison_finding_recomputed(quick_site, quick_test_set):
     import keras
 
-    line = next(f for f in findings_of(quick_site) if f.startswith("Clear 4s and Clear 9s:"))
+    line = next(f for f in findings_of(quick_site) if "Clear 4s vs Clear 9s:" in f)
     model_file, x, y = quick_test_set
     model = keras.saving.load_model(model_file)
     sub = keras.Model(model.inputs, [model.get_layer("Conv2D_3").output, model.get_layer("Dense_1").output])
@@ -192,5 +192,8 @@ def test_the_set_comparison_finding_recomputed(quick_site, quick_test_set):
         cut = 0.2 * max(a[k].max(), b[k].max())
         on_a, on_b = a[k] > cut, b[k] > cut
         counts.append(int((on_a.all(0) & ~on_b.any(0)).sum() + (on_b.all(0) & ~on_a.any(0)).sum()))
-    assert line.startswith(f"Clear 4s and Clear 9s: {counts[0]:,} of Conv2D_3's 1,152 points"), (line, counts)
-    assert f"and {counts[1]} of Dense_1's 100 nodes" in line, (line, counts)
+    assert f"Clear 4s vs Clear 9s: {counts[1]} of 100 nodes ({counts[1] / 100:.1%}) against {counts[0]:,} of 1,152 " \
+        f"points ({counts[0] / 1152:.1%})" in line, (line, counts)
+    shares = (counts[1] / 100, counts[0] / 1152)
+    how = "more sharply" if shares[0] >= 1.5 * shares[1] else "less sharply" if shares[1] >= 1.5 * shares[0] else "about as"
+    assert line.startswith(f"Dense_1 tells this compared pair of image sets apart {how}"), line

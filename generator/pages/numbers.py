@@ -9,3 +9,8 @@ def signed(value: float, digits: int = 2) -> str:
     if rounded == 0:
         return f"{0:.{digits}f}"
     return f"{rounded:+.{digits}f}".replace("-", "−")
+
+
+def number(value: float, digits: int = 2) -> str:
+    """'0.05', '−0.02' (the typographic minus), and '0.00' for anything that rounds to nothing."""
+    return f"{round(float(value), digits) + 0.0:.{digits}f}".replace("-", "−")

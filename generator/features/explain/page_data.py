@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from generator.features.explain.faithfulness import RANDOM
-from generator.pages.numbers import signed
+from generator.pages.numbers import number, signed
 from generator.pages.svg import BarChart, LineChart
 
 SANITY_FAIL, SANITY_PASS = 0.5, 0.2  # Spearman ρ of |attribution|, trained vs randomized network
@@ -198,15 +198,15 @@ def verdict(table) -> Verdict | None:
         best = trusted.loc[trusted.score.idxmax()]
         chosen = str(best.method)
         headline = (f"Believe {chosen} for this model: the most faithful of the methods whose picture depends on "
-                    f"the trained weights (insertion − deletion {best.score:+.3f}, ρ = {best.spearman:.2f}).")
+                    f"the trained weights (insertion − deletion {best.score:+.3f}, ρ = {number(best.spearman)}).")
         if top.method != chosen:
             detail.append(f"{top.method} scores higher ({top.score:+.3f}) but fails the randomization check "
-                          f"(ρ = {top.spearman:.2f}): its picture shows the digit as much as the network's reasons.")
+                          f"(ρ = {number(top.spearman)}): its picture shows the digit as much as the network's reasons.")
     else:
         chosen = ""
         headline = (f"No attribution method earns trust for this model: each fails the randomization check or is no "
                     f"better than a random order; the most faithful, {top.method} ({top.score:+.3f}), has ρ = "
-                    f"{top.spearman:.2f} with random weights.")
+                    f"{number(top.spearman)} with random weights.")
     leader = methods.sort_values("best_on", ascending=False, kind="stable").iloc[0]
     reference = best if len(trusted) else top
     if int(leader.best_on) and leader.method != reference.method:
@@ -216,6 +216,6 @@ def verdict(table) -> Verdict | None:
             wins += (f", but its mean is lower ({leader.score:+.3f}): it wins many images by a little and loses "
                      f"others by more")
         elif leader.spearman >= SANITY_FAIL:
-            wins += f", but it fails the randomization check (ρ = {leader.spearman:.2f})"
+            wins += f", but it fails the randomization check (ρ = {number(leader.spearman)})"
         detail.append(wins + ".")
     return Verdict(chosen, headline, " ".join(detail), rule)

@@ -22,19 +22,23 @@ def findings(build, art) -> list[Finding]:
     if not convs or not dense:
         return []
     conv, node = convs[-1], dense[0]
-    out = []
+    groups: dict[str, list[str]] = {}
     for c in art.meta["comparisons"]:
         a, b = set_arrays(art, c["a_slug"])[1], set_arrays(art, c["b_slug"])[1]
-        shares = {}
-        for name in (conv, node):
-            counts = compare_layer(a[name], b[name], build.cfg.activations.threshold)["counts"]
-            shares[name] = (counts["only_a"] + counts["only_b"], counts["points"])
-        (dc, pc), (dn, pn) = shares[conv], shares[node]
+        (dc, pc), (dn, pn) = (_separating(a[name], b[name], build.cfg.activations.threshold) for name in (conv, node))
         sc, sn = dc / pc, dn / pn
         how = ("more sharply than" if sn >= SHARPER * sc and dn else "less sharply than" if sc >= SHARPER * sn and dc
                else "about as sharply as")
-        out.append(Finding(f"{_title(art, c['a'])} and {_title(art, c['b'])}: {dc:,} of {conv}'s {pc:,} points "
-                           f"({sc:.1%}) are active in every image of one set and none of the other, and {dn} of "
-                           f"{node}'s {pn} nodes ({sn:.1%}): {node} tells them apart {how} {conv}.",
-                           urls.comparison(c["a_slug"], c["b_slug"]), "the comparison", order=35))
-    return out
+        groups.setdefault(how, []).append(
+            f"{_title(art, c['a'])} vs {_title(art, c['b'])}: {dn} of {pn} nodes ({sn:.1%}) against {dc:,} of "
+            f"{pc:,} points ({sc:.1%})")
+    return [Finding(f"{node} tells {'these' if len(pairs) > 1 else 'this'} compared pair{'s' if len(pairs) > 1 else ''} "
+                    f"of image sets apart {how} {conv} (points or nodes active in every image of one set and in none "
+                    f"of the other): {'; '.join(pairs)}.", urls.SETS, "the image sets", order=35)
+            for how, pairs in groups.items()]
+
+
+def _separating(a, b, threshold: float) -> tuple[int, int]:
+    """(points active in every image of one set and none of the other, the layer's points)."""
+    counts = compare_layer(a, b, threshold)["counts"]
+    return counts["only_a"] + counts["only_b"], counts["points"]

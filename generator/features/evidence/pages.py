@@ -261,8 +261,13 @@ def map_panels(build, layer: str, m: int) -> list[Panel]:
 
     f = firing_arrays(build)[layer]
     panels = []
-    centre = centre_view(layer, m, _centres(build, layer), f)
-    if centre is not None:
+    centres = _centres(build, layer)
+    centre = centre_view(layer, m, centres, f)
+    if centre is not None and not float(centres["final"][m]) > 0:
+        panels.append(Panel("position", "One position's pattern", "panels/note.html",
+                            f"Not shown: no input the ascent tried raises the central position of map {m} above 0, "
+                            f"so its picture would show nothing the map responds to."))
+    elif centre is not None:
         panels.append(Panel("position", "One position's pattern", "evidence/position.html",
                             Position(layer, m, centre, _trust(build, layer, m))))
     top = top_images(build, layer, m, f)

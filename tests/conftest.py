@@ -224,6 +224,14 @@ def small_build_again(request) -> Path:
     return BUILDS["small_build_again"].wait(_base(request))
 
 
+def search_entries(script: Path) -> list[dict]:
+    """The entries of one part of the index's filter (static/search-*.js)."""
+    import json
+
+    text = script.read_text(encoding="utf-8")
+    return json.loads(text[text.index(".concat([") + len(".concat("):text.rindex("]") + 1])
+
+
 def copy_build(built: Path, to: Path) -> Path:
     """A copy of a built folder's site and cache in `to`, to build into without touching the original."""
     to.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@ every coloured picture, terms linked to the guide where first used, and progress
 from __future__ import annotations
 
 import io
-import json
 import re
 import sys
 from html.parser import HTMLParser
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from conftest import search_entries
 
 from generator import progress
 from generator.config.oip import OIPConfig
@@ -61,8 +61,7 @@ def test_a_map_that_never_fires_gets_sentences_not_charts():
 
 
 def _statuses(site: Path) -> dict[str, str]:
-    text = (site / "static" / "search-index.js").read_text(encoding="utf-8")
-    return {e["u"]: e["s"] for e in json.loads(text[text.index("= [") + 2:text.rindex("]") + 1])}
+    return {e["u"]: e["s"] for e in search_entries(site / "static" / "search-index.js")}
 
 
 def test_map_pages_draw_charts_only_with_something_to_draw(quick_site):

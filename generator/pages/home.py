@@ -94,6 +94,8 @@ class HomeData:
     warning: str = ""  # e.g. that no input contract makes the model better than chance
     findings: list = field(default_factory=list)  # [model.Finding]: what the gallery found, by rule
     tour: list = field(default_factory=list)  # [model.Finding]: "Start here", a path through the gallery
+    search_scripts: list = field(default_factory=list)  # the filter's index parts: maps, and dense nodes
+    filter_layers: list = field(default_factory=list)  # the filter's layer choices: map and dense layers
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -230,7 +232,9 @@ def explore(build) -> list[Link]:
 def pages_with(cards: list[Card]):
     def pages(build) -> list[Page]:
         rows = glances(build)
-        count = sum(r.maps for r in rows)
+        nodes = in_build(build, "nodes")  # the dense nodes join the filter when their pages exist
+        node_layers = nodes.layers(build) if nodes is not None and rows else []
+        count = sum(r.maps for r in rows) + sum(len(nodes.statuses(build, layer)) for layer in node_layers)
         present = {m.status for data in _gallery(build) for m in data.maps}
         statuses = [s for s in STATUSES if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
@@ -239,7 +243,8 @@ def pages_with(cards: list[Card]):
                         urls.SEARCH_INDEX if count else None, count, statuses,
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
                         build.dataset.notice, build.contract.warning, registry.findings(build),
-                        registry.tour(build))
+                        registry.tour(build), [urls.SEARCH_INDEX] + ([urls.SEARCH_NODES] if node_layers else []),
+                        [r.layer for r in rows] + list(node_layers))
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

@@ -9,6 +9,7 @@ SETS = "sets/index.html"
 DREAMS = "dreams/index.html"
 GUIDE = "guide.html"
 SEARCH_INDEX = "static/search-index.js"
+SEARCH_NODES = "static/search-nodes.js"  # the dense nodes' entries, from their own section
 
 
 def layer(name: str) -> str:

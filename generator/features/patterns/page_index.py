@@ -18,9 +18,11 @@ def entries(layers: list, thumb_size: dict[str, int]) -> list[dict]:
     return out
 
 
-def script(rows: list[dict]) -> str:
-    """The filter's index as a script (loaded with <script src>, so it works from file://)."""
+def script(rows: list[dict], what: str = "Every map of the OIP gallery") -> str:
+    """The filter's index as a script (loaded with <script src>, so it works from file://). Each section
+    writes its own part and the parts add up, so the dense nodes' section adds its nodes."""
     lines = ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in rows)
-    return ("// Every map of the OIP gallery, for the filter on the index (generated; not fetched, so it\n"
-            "// works from file://). l layer, m map, s status, r ratio (null: infinite, or none when every start failed), u page, t thumbnail.\n"
-            f"window.GALLERY_INDEX = [\n{lines}\n];\n").replace("</", "<\\/")
+    return (f"// {what}, for the filter on the index (generated; not fetched, so it\n"
+            "// works from file://). l layer, m map or node, k kind (node; else a map), s status, r ratio (null: "
+            "infinite, or none when every start failed), u page, t thumbnail.\n"
+            f"window.GALLERY_INDEX = (window.GALLERY_INDEX || []).concat([\n{lines}\n]);\n").replace("</", "<\\/")

@@ -340,9 +340,17 @@ def _layer_tabs(pages: list[Page], layers: list[str]) -> None:
         page.data.tabs = [Link(l, urls.layer(l)) for l in layers]
 
 
+def _strip_key(build, first: bool):
+    """Every strip carries its colour bar; what the colours mean is said once, under the first."""
+    from dataclasses import replace
+
+    key = pattern_key(build)
+    return key if first else replace(key, caption="")
+
+
 def cards(build) -> list[Card]:
     result = []
-    for layer, art in _arts(build).items():
+    for i, (layer, art) in enumerate(_arts(build).items()):
         a = art.arrays
         d = layer_data(build, layer, a)
         c = d.counts
@@ -350,7 +358,7 @@ def cards(build) -> list[Card]:
         lines = [f"{len(d.maps)} maps: " + ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s] or s != "failed")]
         thumbs = [(m.thumb, f"{layer} map {m.index} OIP ({m.status})", m.url) for m in d.maps[:STRIP]]
         result.append(Card(f"{layer} — input patterns", urls.layer(layer), lines, thumbs,
-                           more=len(d.maps) - len(thumbs), colours=pattern_key(build)))
+                           more=len(d.maps) - len(thumbs), colours=_strip_key(build, first=i == 0)))
     return result
 
 

@@ -186,7 +186,7 @@ def _ablation_topic() -> Topic:
         "mean over the test set — and the rest of the network runs on unchanged. The change in test accuracy and "
         "in each class's recall is the map's share of the decision; changes of a few images are within noise.",
         "Changes are in points: percentage points of accuracy (or of a class's recall), so on 10,000 test images "
-        "one image is 0.01 points. A change that rounds to nothing is written 0.00, never −0.00.",
+        "one image is 0.01 points. A change that rounds to nothing is written 0.00, without a sign.",
     ])
 
 

@@ -118,6 +118,22 @@ def draw(build, out: Path) -> None:
                                    PATTERN.vmax)
         top = a["top_indices"]
         draw_test_images(build, out, top[top >= 0])
+    _draw_search_entries(build, out)
+
+
+def _draw_search_entries(build, out: Path) -> None:
+    """The dense nodes' part of the index's filter (patterns.page_index writes the maps' part)."""
+    from generator.features.patterns import page_index
+
+    rows = []
+    for layer in layers(build):
+        size = int(_a(build, layer)["patterns"].shape[2] * THUMB_SCALE)
+        rows += [{"l": layer, "m": i, "k": "node", "s": str(s), "r": None, "rt": "—", "u": urls.node_page(layer, i),
+                  "t": _asset(layer, i, "thumb.png"), "w": size, "h": size} for i, s in enumerate(statuses(build, layer))]
+    if rows:
+        path = out / urls.SEARCH_NODES
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page_index.script(rows, "Every node of the hidden dense layers"), encoding="utf-8")
 
 
 def _fire_text(fire: int, n: int) -> str:

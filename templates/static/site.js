@@ -181,9 +181,10 @@
     var items = index.map(function (e) {
       if (layers.indexOf(e.l) < 0) layers.push(e.l);
       var pad = ("00" + e.m).slice(-3);
-      var low = e.r !== null && e.r < 1;
-      return {e: e, map: e.m, status: e.s, low: low, high: !low && e.s !== "dead",
-              tokens: [e.l.toLowerCase(), "map", "#" + pad, e.s]};
+      var kind = e.k || "map";  // a dense node has no ratio: the ratio filters leave it out
+      var low = kind === "map" && e.r !== null && e.r < 1;
+      return {e: e, map: e.m, status: e.s, low: low, high: kind === "map" && !low && e.s !== "dead",
+              tokens: [e.l.toLowerCase(), kind, "#" + pad, e.s]};
     });
     function card(e) {
       var a = document.createElement("a");
@@ -195,7 +196,7 @@
       img.height = e.h;
       img.loading = "lazy";
       img.decoding = "async";
-      img.alt = e.l + " map " + e.m + ": input pattern, " + e.s;
+      img.alt = e.l + " " + (e.k || "map") + " " + e.m + ": input pattern, " + e.s;
       a.appendChild(img);
       var lay = document.createElement("span");
       lay.className = "lay";
@@ -224,7 +225,7 @@
       target.textContent = "";
       if (!active) {
         target.hidden = true;
-        if (count) count.textContent = index.length + " maps in " + layers.length + " layers: type a map number, a layer or a status, or pick one";
+        if (count) count.textContent = index.length + " maps and nodes in " + layers.length + " layers: type a number, a layer or a status, or pick one";
         return;
       }
       var found = items.filter(function (item) {

@@ -306,6 +306,17 @@
     });
     box.addEventListener("mouseleave", function () { tip.hidden = true; });
   });
+  // A grid shown narrower than drawn (a phone) is filtered smoothly, so its thin separators stay visible;
+  // at its own size or larger it keeps sharp pixels.
+  function shrunk() {
+    document.querySelectorAll(".hover-grid").forEach(function (box) {
+      var img = box.querySelector("img"), drawn = img && +img.getAttribute("width");
+      if (drawn) box.classList.toggle("shrunk", img.getBoundingClientRect().width < drawn - 0.5);
+    });
+  }
+  shrunk();
+  window.addEventListener("resize", shrunk);
+
   // ---- sortable tables (table.sortable): click a heading to sort by that column, again to reverse.
   // Numbers are read from the cell's data-value or its text ("−0.15 points" → -0.15).
   function cellValue(td) {
@@ -331,4 +342,40 @@
       th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
     });
   });
+})();
+
+// ---- tables wider than their column (a phone, many classes): each row becomes a block of "heading value"
+// pairs (table.stacked), every cell labelled with its column's heading. Sortable tables and matrices keep
+// their columns and scroll in their box instead.
+(function () {
+  var tables = Array.prototype.filter.call(document.querySelectorAll(".table-wrap > table, table.dream-strip"),
+    function (t) { return !t.classList.contains("matrix") && !t.classList.contains("sortable") && t.tHead; });
+  tables.forEach(function (t) {
+    var heads = Array.prototype.map.call(t.tHead.rows[0].cells, function (th) { return th; });
+    Array.prototype.forEach.call(t.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        Array.prototype.forEach.call(row.cells, function (cell, i) {
+          var th = heads[i];
+          if (i === 0 || !th || !th.textContent.trim() && !th.querySelector(".swatch")) return;
+          var label = document.createElement("span");
+          label.className = "cell-label";
+          Array.prototype.forEach.call(th.childNodes, function (n) {
+            label.appendChild(n.nodeName === "BR" ? document.createTextNode(" ") : n.cloneNode(true));
+          });
+          cell.insertBefore(label, cell.firstChild);
+        });
+      });
+    });
+  });
+  function room(box) {
+    var cs = getComputedStyle(box);
+    return box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  }
+  function fit() {
+    tables.forEach(function (t) { t.classList.remove("stacked"); });
+    var wide = tables.filter(function (t) { return t.scrollWidth > room(t.parentElement) + 1; });
+    wide.forEach(function (t) { t.classList.add("stacked"); });
+  }
+  fit();
+  window.addEventListener("resize", fit);
 })();

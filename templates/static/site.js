@@ -306,16 +306,31 @@
     });
     box.addEventListener("mouseleave", function () { tip.hidden = true; });
   });
-  // A grid shown narrower than drawn (a phone) is filtered smoothly, so its thin separators stay visible;
-  // at its own size or larger it keeps sharp pixels.
-  function shrunk() {
-    document.querySelectorAll(".hover-grid").forEach(function (box) {
-      var img = box.querySelector("img"), drawn = img && +img.getAttribute("width");
-      if (drawn) box.classList.toggle("shrunk", img.getBoundingClientRect().width < drawn - 0.5);
+  // Pixel pictures (grids, a map's evolution strip) too wide for their column: the largest whole-number
+  // scale of their own pixels that fits, so the pixels stay even; narrower than their own pixels (a phone),
+  // shown smaller and filtered smoothly (.shrunk), so the thin separators stay visible. The picture's own
+  // width is known before it loads: a grid's data-grid, or the drawn width over the wrap's data-scale.
+  function room(el) {  // the content width of the nearest box whose width does not follow its content
+    for (; el && el !== document.body; el = el.parentElement) {
+      var cs = getComputedStyle(el), outer = el.parentElement ? getComputedStyle(el.parentElement).display : "block";
+      if (/^(block|flex|grid|list-item)$/.test(cs.display) && cs.cssFloat === "none" && /^(block|grid|list-item)$/.test(outer))
+        return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    }
+    return document.documentElement.clientWidth;
+  }
+  function fitPixels() {
+    document.querySelectorAll(".grid-wrap img, figure.grid .hover-grid img").forEach(function (img) {
+      if (img.closest(".side")) return;  // shown smaller than drawn, smoothly, by the stylesheet
+      var grid = img.closest("[data-grid]"), wrap = img.closest("[data-scale]"), drawn = +img.getAttribute("width");
+      var own = grid ? +grid.getAttribute("data-grid").split(" ")[0] : wrap ? drawn / +wrap.getAttribute("data-scale") : drawn;
+      img.style.width = "";
+      var space = room(img.parentElement), k = Math.floor(space / own);
+      if (drawn > space && k >= 1) img.style.width = k * own + "px";
+      (grid || img.parentElement).classList.toggle("shrunk", drawn > space && k < 1);
     });
   }
-  shrunk();
-  window.addEventListener("resize", shrunk);
+  fitPixels();
+  window.addEventListener("resize", fitPixels);
 
   // ---- sortable tables (table.sortable): click a heading to sort by that column, again to reverse.
   // Numbers are read from the cell's data-value or its text ("−0.15 points" → -0.15).

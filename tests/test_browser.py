@@ -3,7 +3,9 @@
 One walk: index → filter over every map → a layer (keyboard) → a map → next and previous map with the
 → and ← keys → the large view (click and keyboard, Escape closes) → an image-set image page and a dream
 page when the build has them; on every page visited no console error and no broken picture. Then the
-dark theme and a phone-sized window, and one page of every kind at 390 and 1400 px: none scrolls sideways.
+dark theme and a phone-sized window, and one page of every kind at 390 and 1400 px: none scrolls sideways,
+no text under 11 px, no table wider than its column at 1400 px, the predicted class in view on a phone,
+crops and heat maps at least 56 px.
 
 Skipped, with the reason, when Playwright or a chromium binary is missing (`.ci/run` installs chromium).
 BROWSER_TEST_SITE=/path/to/site checks another built site (e.g. a default build) instead of the quick one.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -264,18 +267,60 @@ PAGE_KINDS = ["index.html", "layers/*/index.html", "layers/*/map-*.html", "layer
               "dreams/carve-*.html", "dreams/layer-*.html",  # a tiled dream page is laid out as a carved one
               "guide.html", "explain/index.html", "images/test-*.html"]
 WIDTHS = {390: {"is_mobile": True, "has_touch": True}, 1400: {}}
+MIN_TEXT_PX = 11  # no text smaller, at either width
+MIN_PICTURE_PX = 56  # crops, heat maps and pattern tiles are drawn at least this wide
+# Crops and heat maps: a map page's examples (digit, where the map fires, the receptive-field crop), the
+# attribution overlays, and the pattern tiles of a gallery.
+CROPS_AND_HEAT = ".tile.example .pair img, .overlays img, .gallery .tile img"
 # What the width test reads from a page, in one round trip: the document's width; pixel pictures outside
 # a smoothing thumbnail view that are not at a whole multiple of their own pixels; the confusion
 # matrix's font sizes; map grids, the first map number's visibility and the last grid cell's link; the size
-# on the screen of every chart's text (its font size scaled as the chart is).
-LAYOUT = """() => {
+# on the screen of every chart's text (its font size scaled as the chart is). With every <details> open:
+# the elements with visible text under 11 px; tables wider than their box; the predicted class's cells
+# (.predicted) and how far they are from being in view, sideways (the window and any box that clips them);
+# crops and heat maps narrower than 56 px.
+LAYOUT = """([minText, minPicture, cropsAndHeat]) => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
   const b = document.querySelector('.grid-cells b'), links = document.querySelectorAll('.grid-cells a');
+  const shown = el => { const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && cs.visibility === 'visible' && parseFloat(cs.opacity) > 0; };
+  const small = new Map(), texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (texts.nextNode()) {
+    const el = texts.currentNode.parentElement;
+    if (!texts.currentNode.textContent.trim() || small.has(el) || el.closest('svg, script, style, title')) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < minText && shown(el)) small.set(el, `<${el.tagName.toLowerCase()} class="${el.className}"> `
+      + `${JSON.stringify(el.textContent.trim().slice(0, 30))} at ${size.toFixed(1)} px`);
+  }
+  const room = box => { const cs = getComputedStyle(box);  // a table-wrap's width, or the column's
+    return box.classList.contains('table-wrap') ? box.clientWidth
+      : box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight); };
+  const clipped = el => {  // how many px of el are out of view sideways: the window, or a box that clips it
+    const r = el.getBoundingClientRect();
+    let left = 0, right = window.innerWidth;
+    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX === 'visible') continue;
+      const c = box.getBoundingClientRect(); left = Math.max(left, c.left); right = Math.min(right, c.right);
+    }
+    return Math.max(0, left - r.left, r.right - right);
+  };
   return {
     width: document.documentElement.scrollWidth,
     fractional: Array.from(document.querySelectorAll('figure.grid .hover-grid img, .grid-wrap img'))
       .filter(i => !i.closest('.side') && i.naturalWidth > 0)
-      .map(i => [i.getAttribute('src'), i.getBoundingClientRect().width / i.naturalWidth])
-      .filter(([src, r]) => Math.abs(r - Math.round(r)) > 0.01 || r < 0.99).map(([src, r]) => `${src} at ${r.toFixed(2)}×`),
+      .map(i => [i.getAttribute('src'), i.getBoundingClientRect().width / i.naturalWidth, getComputedStyle(i).imageRendering])
+      // narrower than drawn is allowed only smoothly filtered (a phone); otherwise a whole-number scale
+      .filter(([src, r, how]) => r < 0.99 ? how === 'pixelated' : Math.abs(r - Math.round(r)) > 0.01)
+      .map(([src, r, how]) => `${src} at ${r.toFixed(2)}× (${how})`),
+    small_text: Array.from(small.values()),
+    wide_tables: Array.from(document.querySelectorAll('table')).filter(shown)
+      .filter(t => t.scrollWidth > room(t.parentElement) + 1)
+      .map(t => `table.${t.className.trim().replace(/ +/g, '.') || '(no class)'} is ${t.scrollWidth} px in ${room(t.parentElement)} px`),
+    predicted: Array.from(document.querySelectorAll('.predicted')).filter(shown)
+      .map(el => [el.textContent.trim(), clipped(el)]),
+    small_pictures: Array.from(document.querySelectorAll(cropsAndHeat)).filter(shown)
+      .map(i => [i.getAttribute('src'), i.getBoundingClientRect().width]).filter(([src, w]) => w < minPicture - 0.5)
+      .map(([src, w]) => `${src} at ${w.toFixed(0)} px`),
     matrix: Array.from(document.querySelectorAll('table.matrix td')).map(td => parseFloat(getComputedStyle(td).fontSize)),
     map_grids: document.querySelectorAll('[data-grid*=" map "]').length,
     svg_text: Array.from(document.querySelectorAll('svg text')).map(t => {
@@ -290,14 +335,20 @@ LAYOUT = """() => {
 
 def one_page_per_kind(site: Path) -> list[str]:
     found = [next(iter(sorted(site.glob(pattern))), None) for pattern in PAGE_KINDS]
+    # a map no test image fires (dead or silent) has a page of its own kind: no examples, other words
+    found.append(next((p for p in sorted(site.glob("layers/*/map-*.html"))
+                       if re.search(r'class="badge (dead|silent)"', p.read_text(encoding="utf-8"))), None))
     return [p.relative_to(site).as_posix() for p in found if p is not None]
 
 
 def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
-    """At 390 px (a phone, touch) and 1400 px no page is wider than the window: wide tables and grids
-    scroll inside their own box. The confusion matrix keeps readable numbers on the phone, grids keep a
-    whole-number scale, on the touch screen every map shows its number and links to its page, and no chart
-    text is under 11 px on the screen."""
+    """At 390 px (a phone, touch) and 1400 px no page is wider than the window. No text is under 11 px
+    (chart text as shown on the screen, every other element's font size); at 1400 px every table fits its
+    column (a phone stacks a wide table's rows or scrolls it inside its box); on a phone the predicted
+    class's cells are in view without scrolling sideways (set image pages must mark it: .predicted); crops
+    and heat maps are at least 56 px wide. The confusion matrix keeps readable numbers on the phone, grids
+    keep a whole-number scale or, narrower than drawn, are smoothed, and on the touch screen every map shows
+    its number and links to its page."""
     pages = one_page_per_kind(site)
     assert len(pages) >= 8, f"too few kinds of page in {site}: {pages}"
     wide, other = [], []
@@ -306,7 +357,7 @@ def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
         try:
             for rel in pages:
                 v.page.goto(v.url(rel), wait_until="domcontentloaded")  # every img has its size: layout is final
-                got = v.page.evaluate(LAYOUT)
+                got = v.page.evaluate(LAYOUT, [MIN_TEXT_PX, MIN_PICTURE_PX, CROPS_AND_HEAT])
                 # Against the width asked for: in mobile emulation innerWidth grows to the content.
                 if got["width"] > width + 1:
                     wide.append(f"{rel} is {got['width']} px wide at {width} px")
@@ -315,7 +366,16 @@ def test_no_page_scrolls_sideways_at_phone_or_desktop_width(browser, site):
                     other.append(f"confusion matrix numbers at {min(got['matrix'] or [0])} px (0: none as text)")
                 other += grid_cell_problems(got, site, rel, width, bool(touch))
                 other += [f"{rel} at {width} px: chart text {text!r} at {size:.1f} px" for text, size in got["svg_text"]
-                          if size < 11]
+                          if size < MIN_TEXT_PX]
+                other += [f"{rel} at {width} px: text {t}" for t in got["small_text"]]
+                other += [f"{rel} at {width} px: {p} (a crop or heat map)" for p in got["small_pictures"]]
+                if width == 1400:
+                    other += [f"{rel} at {width} px: {t}" for t in got["wide_tables"]]
+                if fnmatch(rel, "sets/*/image-*.html") and not got["predicted"]:
+                    other.append(f"{rel}: no predicted class marked (.predicted)")
+                if width == 390:
+                    other += [f"{rel} at {width} px: the predicted class {text!r} is {px:.0f} px out of view"
+                              for text, px in got["predicted"] if px > 1]
             assert v.errors == [], v.errors
         finally:
             v.close()

@@ -307,6 +307,32 @@
     });
     box.addEventListener("mouseleave", function () { tip.hidden = true; });
   });
+  // Pixel pictures (grids, a map's evolution strip) too wide for their column: the largest whole-number
+  // scale of their own pixels that fits, so the pixels stay even; narrower than their own pixels (a phone),
+  // shown smaller and filtered smoothly (.shrunk), so the thin separators stay visible. The picture's own
+  // width is known before it loads: a grid's data-grid, or the drawn width over the wrap's data-scale.
+  function room(el) {  // the content width of the nearest box whose width does not follow its content
+    for (; el && el !== document.body; el = el.parentElement) {
+      var cs = getComputedStyle(el), outer = el.parentElement ? getComputedStyle(el.parentElement).display : "block";
+      if (/^(block|flex|grid|list-item)$/.test(cs.display) && cs.cssFloat === "none" && /^(block|grid|list-item)$/.test(outer))
+        return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    }
+    return document.documentElement.clientWidth;
+  }
+  function fitPixels() {
+    document.querySelectorAll(".grid-wrap img, figure.grid .hover-grid img").forEach(function (img) {
+      if (img.closest(".side")) return;  // shown smaller than drawn, smoothly, by the stylesheet
+      var grid = img.closest("[data-grid]"), wrap = img.closest("[data-scale]"), drawn = +img.getAttribute("width");
+      var own = grid ? +grid.getAttribute("data-grid").split(" ")[0] : wrap ? drawn / +wrap.getAttribute("data-scale") : drawn;
+      img.style.width = "";
+      var space = room(img.parentElement), k = Math.floor(space / own);
+      if (drawn > space && k >= 1) img.style.width = k * own + "px";
+      (grid || img.parentElement).classList.toggle("shrunk", drawn > space && k < 1);
+    });
+  }
+  fitPixels();
+  window.addEventListener("resize", fitPixels);
+
   // ---- sortable tables (table.sortable): click a heading to sort by that column, again to reverse.
   // Numbers are read from the cell's data-value or its text ("−0.15 points" → -0.15).
   function cellValue(td) {
@@ -332,4 +358,40 @@
       th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
     });
   });
+})();
+
+// ---- tables wider than their column (a phone, many classes): each row becomes a block of "heading value"
+// pairs (table.stacked), every cell labelled with its column's heading. Sortable tables and matrices keep
+// their columns and scroll in their box instead.
+(function () {
+  var tables = Array.prototype.filter.call(document.querySelectorAll(".table-wrap > table, table.dream-strip"),
+    function (t) { return !t.classList.contains("matrix") && !t.classList.contains("sortable") && t.tHead; });
+  tables.forEach(function (t) {
+    var heads = Array.prototype.map.call(t.tHead.rows[0].cells, function (th) { return th; });
+    Array.prototype.forEach.call(t.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        Array.prototype.forEach.call(row.cells, function (cell, i) {
+          var th = heads[i];
+          if (i === 0 || !th || !th.textContent.trim() && !th.querySelector(".swatch")) return;
+          var label = document.createElement("span");
+          label.className = "cell-label";
+          Array.prototype.forEach.call(th.childNodes, function (n) {
+            label.appendChild(n.nodeName === "BR" ? document.createTextNode(" ") : n.cloneNode(true));
+          });
+          cell.insertBefore(label, cell.firstChild);
+        });
+      });
+    });
+  });
+  function room(box) {
+    var cs = getComputedStyle(box);
+    return box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  }
+  function fit() {
+    tables.forEach(function (t) { t.classList.remove("stacked"); });
+    var wide = tables.filter(function (t) { return t.scrollWidth > room(t.parentElement) + 1; });
+    wide.forEach(function (t) { t.classList.add("stacked"); });
+  }
+  fit();
+  window.addEventListener("resize", fit);
 })();

@@ -117,6 +117,22 @@ class Build:
 
         return unit_values(_values(self.model_info["std"]))
 
+    @property
+    def step_scale(self) -> float:
+        """Model-input units per standard deviation of the training pixels. The ascent's step sizes are
+        set in that unit (oip.step_size 0.05: a twentieth of the pixels' spread per step), so a model fed
+        raw 0..255 pixels climbs as far per step as the standardized seed network (for which this is 1)."""
+        return float(self.dataset.std) / float(np.mean(self._contract_std()))
+
+    def _contract_std(self) -> tuple:
+        return _values(self.model_info["std"])
+
+    def ascent(self, cfg):
+        """An ascent config (oip's, or one made from it) with its step in this model's input units."""
+        from dataclasses import replace
+
+        return cfg if self.step_scale == 1.0 else replace(cfg, step_size=cfg.step_size * self.step_scale)
+
     def x_test(self) -> np.ndarray:
         return standardize(self.dataset.x_test, self.mean, self.std)
 

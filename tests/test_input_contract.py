@@ -126,6 +126,11 @@ def test_tutorial_model_with_rescaling_inside_is_fed_raw_pixels(tmp_path):
     assert expected > 50  # the task is learnt: a wrong contract could not score this
     assert "scale (Rescaling: × 0.003922, + 0)" in card["text"] and "inactive at inference" in card["text"]
     _check_oip_through_contract(site, "conv_b", _layer_model(model_file, "conv_b"), lambda p: p)  # raw: as stored
+    # the ascent climbs on raw pixels too (its step is in standard deviations of the pixels, not in raw units,
+    # where 0.05 moved nothing): the best start of a typical conv_a map gains over a tenth in 4 steps
+    gains = [float((c[:, -1] / np.maximum(c[:, 0], 1e-6)).max())
+             for c in map(np.load, sorted((site / "layers" / "conv_a" / "data").glob("map-*-curves.npy")))]
+    assert np.median(gains) > 1.1, gains
     # the second model the findings' rules meet (the seed network's are in test_findings.py)
     found = check_findings(site, model_file, x_raw, y, [str(d) for d in range(10)])
     assert found, "no findings on the index"
@@ -241,3 +246,21 @@ def test_binary_sigmoid_model(tmp_path):
     assert card["contract"] == "raw" and abs(card["gallery"] - expected) <= 0.1 and abs(card["keras"] - expected) <= 0.1
     assert "shown as two classes" in card["text"], card["text"][:3000]
     _check_oip_through_contract(site, "conv_a", _layer_model(tmp_path / "m.keras", "conv_a"), lambda p: p)
+
+
+def test_the_ascent_step_follows_the_contract(tmp_path):
+    """oip.step_size is in standard deviations of the training pixels: the same climb per step whatever
+    the model is fed, and exactly the configured step for the standardized seed network."""
+    from generator.cache import Store
+    from generator.config import Config
+    from generator.context import Build
+
+    x = np.random.default_rng(0).integers(0, 256, (50, 12, 12)).astype(np.uint8)
+    ds = _dataset(x, np.zeros(50, np.int64), x)
+    build = Build(Config(), tmp_path, Store(tmp_path / "cache", print), ds)
+    for std, scale in (([ds.std], 1.0), ([1.0], ds.std), ([255.0], ds.std / 255), ([127.5], ds.std / 127.5)):
+        build.model_info = {"mean": [0.0], "std": std}
+        assert build.step_scale == pytest.approx(scale, rel=1e-12)
+        assert build.ascent(build.cfg.oip).step_size == pytest.approx(0.05 * scale, rel=1e-12)
+    build.model_info = {"mean": [ds.mean], "std": [ds.std]}
+    assert build.ascent(build.cfg.oip) is build.cfg.oip  # the seed network: untouched

@@ -94,8 +94,11 @@ def test_quick_site_prints_no_flat_shown_pattern_and_has_the_panels(quick_site):
     assert re.search(r": 0 shown \(", line), line
     for page in sorted((quick_site / "layers").glob("conv2d_[23]/map-*.html")):
         source = page.read_text(encoding="utf-8")
-        assert 'id="diversity"' in source and "Gram matrices" in source, page
-        assert source.count("-diverse") == 3, page
+        assert 'id="diversity"' in source, page
+        if "none of the three patterns searched together wakes map" in source:  # nothing to show: said so
+            assert source.count("-diverse") == 0, page
+            continue
+        assert "Gram matrices" in source and source.count("-diverse") == 3, page
         assert (page.parent / "img" / f"{page.stem}-diverse0.png").exists()
     for page in (quick_site / "layers" / "conv2d_1").glob("map-*.html"):  # the first layer's kernel says it all
         assert 'id="diversity"' not in page.read_text(encoding="utf-8"), page

@@ -96,6 +96,7 @@ class HomeData:
     tour: list = field(default_factory=list)  # [model.Finding]: "Start here", a path through the gallery
     search_scripts: list = field(default_factory=list)  # the filter's index parts: maps, and dense nodes
     filter_layers: list = field(default_factory=list)  # the filter's layer choices: map and dense layers
+    lead: str = ""  # what this gallery shows, from the sections this build has
 
 
 # ---- the OIP gallery, when this build has one --------------------------------------------------
@@ -229,6 +230,16 @@ def explore(build) -> list[Link]:
     return links
 
 
+def _lead(build) -> str:
+    """What the gallery shows, said only of what this build has."""
+    parts = [text for name, text in (("layers", "what every map of every layer responds to"),
+                                     ("confusion", "which classes it confuses"),
+                                     ("explanations", "why it decided as it did"),
+                                     ("dreams", "what it dreams")) if in_build(build, name) is not None]
+    parts = parts or ["its layers and its decisions"]
+    return ", ".join(parts[:-1]) + (", and " if len(parts) > 2 else " and ") + parts[-1] if len(parts) > 1 else parts[0]
+
+
 def pages_with(cards: list[Card]):
     def pages(build) -> list[Page]:
         rows = glances(build)
@@ -244,7 +255,7 @@ def pages_with(cards: list[Card]):
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
                         build.dataset.notice, build.contract.warning, registry.findings(build),
                         registry.tour(build), [urls.SEARCH_INDEX] + ([urls.SEARCH_NODES] if node_layers else []),
-                        [r.layer for r in rows] + list(node_layers))
+                        [r.layer for r in rows] + list(node_layers), _lead(build))
         return [Page(urls.INDEX, "index.html", build.cfg.site.title, [], data, section="index",
                      description="A convolutional network for MNIST, opened up map by map.")]
     return pages

@@ -135,7 +135,8 @@ def _compute(build) -> Artifact:
     if cfg.layer_dreams:
         frames, objective, seconds = [], [], []
         for i, d in enumerate(cfg.layer_dreams):
-            result = layer_dream(model, d.layers, picture, cfg, build.pixel_range(), units, build.cfg.seed + 10 + i)
+            octave = replace(cfg, octave_step_size=cfg.octave_step_size * build.step_scale)  # model units
+            result = layer_dream(model, d.layers, picture, octave, build.pixel_range(), units, build.cfg.seed + 10 + i)
             frames.append(result["frames"])
             objective.append(result["objective"])
             seconds.append(result["seconds"])
@@ -158,8 +159,8 @@ def picture_label(name: str | None) -> str:
 def ascent_config(build, steps: int):
     """The OIP search's settings (jitter, blur, objective) with the dream's step count and size."""
     cfg = build.cfg.dreams
-    return replace(build.cfg.oip, steps=steps, step_size=cfg.step_size,
-                   noise_scales=[build.cfg.oip.noise_scales[0]])
+    return build.ascent(replace(build.cfg.oip, steps=steps, step_size=cfg.step_size,
+                                noise_scales=[build.cfg.oip.noise_scales[0]]))
 
 
 # ---- which maps dream ------------------------------------------------------------------------------

@@ -78,19 +78,24 @@ def attributions(s: core.Scorer, x: np.ndarray, w: np.ndarray, pixel_range) -> d
 
 
 def randomized(model, seed: int = RANDOM_SEED):
-    """Context: the model's weights replaced by Gaussian noise of each array's own mean and std,
-    restored afterwards (the compiled functions read the variables, so they see the noise)."""
+    """Context: the model's trainable weights replaced by Gaussian noise of each array's own mean and
+    std, restored afterwards (the compiled functions read the variables, so they see the noise). The
+    non-trainable ones (BatchNormalization's running mean and variance) stay: noise there makes a
+    negative variance, and every attribution NaN, which would say nothing about the method."""
     import contextlib
 
     @contextlib.contextmanager
     def swap():
-        trained = model.get_weights()
+        variables = list(model.trainable_weights)
+        trained = [np.asarray(v.numpy()) for v in variables]
         rng = np.random.default_rng(seed)
-        model.set_weights([rng.normal(w.mean(), w.std() or 1.0, w.shape).astype(w.dtype) for w in trained])
+        for v, w in zip(variables, trained):
+            v.assign(rng.normal(w.mean(), w.std() or 1.0, w.shape).astype(w.dtype))
         try:
             yield
         finally:
-            model.set_weights(trained)
+            for v, w in zip(variables, trained):
+                v.assign(w)
 
     return swap()
 

@@ -105,6 +105,7 @@ class SummaryData:
     extra: list[str] = field(default_factory=list)
     scope: str = ""  # which mistakes: "the 57 misclassified test images", or the most confident of many
     verdict: "Verdict | None" = None  # the one answer to "which method to believe"
+    methods: str = ""  # how many attribution methods, in words ("six"; five without Grad-CAM)
 
 def sanity_verdict(rho: float) -> str:
     if not np.isfinite(rho):
@@ -190,6 +191,11 @@ def verdict(table) -> Verdict | None:
         return None
     trusted = methods[(methods.spearman < SANITY_FAIL) & (methods.score > random_score)]
     top = methods.loc[methods.score.idxmax()]
+    if not np.isfinite(methods.spearman).any():
+        return Verdict("", f"Which attribution method to believe cannot be decided for this model: the randomization "
+                           f"check could not be measured (the randomized network's attributions are constant). By "
+                           f"faithfulness alone, {top.method} ranks the pixels that matter best ({top.score:+.3f}).",
+                       "", "")
     rule = (f"A method is trusted when the randomization check passes or partly passes (ρ < {SANITY_FAIL}) and "
             f"it beats a random order of the pixels ({signed(random_score, 3)}); of those, the most faithful on average "
             f"(insertion − deletion) is the one to believe.")
@@ -204,9 +210,11 @@ def verdict(table) -> Verdict | None:
                           f"(ρ = {number(top.spearman)}): its picture shows the digit as much as the network's reasons.")
     else:
         chosen = ""
-        headline = (f"No attribution method earns trust for this model: each fails the randomization check or is no "
-                    f"better than a random order; the most faithful, {top.method} ({top.score:+.3f}), has ρ = "
-                    f"{number(top.spearman)} with random weights.")
+        check = (f"has ρ = {number(top.spearman)} with random weights" if np.isfinite(top.spearman) else
+                 "could not be checked (its randomized attribution is constant)")
+        headline = (f"No attribution method earns trust for this model: each fails the randomization check, cannot "
+                    f"be checked, or is no better than a random order; the most faithful, {top.method} "
+                    f"({top.score:+.3f}), {check}.")
     leader = methods.sort_values("best_on", ascending=False, kind="stable").iloc[0]
     reference = best if len(trusted) else top
     if int(leader.best_on) and leader.method != reference.method:

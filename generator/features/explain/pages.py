@@ -58,6 +58,7 @@ def _rows(art) -> dict[int, int]:
 def overlay(digit: np.ndarray, values: np.ndarray) -> np.ndarray:
     """RGB: the digit in gray (dimmed to 20-70 %), blended with the colour of values/max|values| by
     its absolute value, so strong pixels show their colour and weak ones the digit."""
+    values = np.nan_to_num(np.asarray(values, np.float64))  # a method that broke draws nothing, not garbage
     top = float(np.abs(values).max()) or 1.0
     v = values / top
     base = (51 + digit.astype(np.float64) * (128 / 255))[..., None]
@@ -176,7 +177,11 @@ def summary(build) -> SummaryData:
     return SummaryData(len(wrong), rows, findings, how(art), tiles,
                        explanation(build, tiles[0].index) if tiles else None,
                        scope=_scope(len(wrong), len(build.results["evaluation"].arrays["misclassified"])),
-                       verdict=verdict(_table(art, wrong)) if len(wrong) else None)
+                       verdict=verdict(_table(art, wrong)) if len(wrong) else None,
+                       methods=NUMBER_WORDS.get(len(art.meta["methods"]), str(len(art.meta["methods"]))))
+
+
+NUMBER_WORDS = {4: "four", 5: "five", 6: "six", 7: "seven"}
 
 
 def _scope(explained: int, total: int) -> str:

@@ -47,7 +47,7 @@ def _layers(build) -> list[str]:
 def _compute(build, layer: str) -> Artifact:
     from generator.features.patterns import oip_engine
 
-    oip = build.cfg.oip
+    oip = build.ascent(build.cfg.oip)
     cfg = replace(oip, noise_scales=[oip.noise_scales[0]], steps=oip.node_steps)
     c = centre(build.model.get_layer(layer).output.shape[1])
     res = oip_engine.layer_oips(build.model, layer, cfg, build.pixel_range(), build.cfg.seed, nodes=[(c, c)])

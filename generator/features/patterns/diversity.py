@@ -47,7 +47,7 @@ def _compute(build, layer: str) -> Artifact:
     oip = build.results[oip_stage(layer)].arrays
     scale = best_final(oip["final"], oip["failed"])
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    res = diverse_patterns(build.model, layer, scale, build.cfg.oip, build.pixel_range(), build.cfg.seed)
+    res = diverse_patterns(build.model, layer, scale, build.ascent(build.cfg.oip), build.pixel_range(), build.cfg.seed)
     return Artifact("", res, {"layer": layer})
 
 

@@ -20,8 +20,9 @@ def findings(build, states: dict[str, np.ndarray]) -> list[Finding]:
                         urls.INDEX + "#layers", "the layers at a glance", order=30)]
     dead = sum(int(np.sum(states[layer][q] == "dead")) for layer, q in quiet.items())
     where = ", ".join(f"{layer} {len(q)}" for layer, q in quiet.items() if len(q))
-    text = (f"{n} of its {total} maps never fire on a test image ({where}); {dead} of them are dead: no start of "
-            f"the ascent wakes them either.")
+    text = (f"{n} of its {total} maps never fire on a test image ({where}); "
+            + (f"{dead} of them {'is' if dead == 1 else 'are'} dead: no start of the ascent wakes "
+               f"{'it' if dead == 1 else 'them'} either." if dead else "the ascent wakes each of them."))
     unchanged = _ablation_unchanged(build, quiet)
     if unchanged is not None:
         text += (" Switching any of them off leaves every class's right answers as they were." if unchanged else

@@ -55,7 +55,7 @@ def _settings(cfg, layer: str, side: int) -> dict:
 def _compute(build, layer: str) -> Artifact:
     from generator.features.patterns import map_stats, oip_engine
 
-    cfg, model = build.cfg.oip, build.model
+    cfg, model = build.ascent(build.cfg.oip), build.model
     stats = map_stats.map_statistics(model, layer, build.x_test(), build.dataset.y_test, top=cfg.top_images,
                                      classes=build.dataset.n_classes)
     result = oip_engine.layer_oips(model, layer, cfg, build.pixel_range(), build.cfg.seed,
@@ -84,7 +84,7 @@ def _image_starts(build, layer: str, a: dict) -> dict[str, np.ndarray]:
     weak = np.flatnonzero((a["stat_best_test"] > 0) & (noise_best < a["stat_best_test"]))
     if len(weak):
         index = a["stat_top_indices"][weak, 0]
-        still = replace(build.cfg.oip, jitter=0, blur_sigma=0.0)
+        still = replace(build.ascent(build.cfg.oip), jitter=0, blur_sigma=0.0)
         res = oip_engine.layer_oips(build.model, layer, still, build.pixel_range(), build.cfg.seed,
                                     maps=weak, starts=build.x_test()[index])
         keys = ("patterns", "snapshots", "curve", "final", "failed")
@@ -104,7 +104,7 @@ def _node_oips(build, layer: str, side: int) -> dict[str, np.ndarray]:
 
     from generator.features.patterns import oip_engine
 
-    cfg = replace(build.cfg.oip, noise_scales=[build.cfg.oip.noise_scales[0]], steps=build.cfg.oip.node_steps)
+    cfg = replace(build.ascent(build.cfg.oip), noise_scales=[build.cfg.oip.noise_scales[0]], steps=build.cfg.oip.node_steps)
     nodes = [(i, j) for i in range(side) for j in range(side)]
     res = oip_engine.layer_oips(build.model, layer, cfg, build.pixel_range(), build.cfg.seed, nodes=nodes,
                                 progress=_progress(f"[oip] {layer} nodes"))

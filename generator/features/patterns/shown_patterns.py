@@ -68,7 +68,7 @@ def contrast_patterns(build, layer: str, maps: np.ndarray) -> np.ndarray:
     from generator.ascent.param import noise_starts
     from generator.model import taps
 
-    cfg, model = build.cfg.oip, build.model
+    cfg, model = build.ascent(build.cfg.oip), build.model
     shape = taps.input_shape(model)
     n_starts = len(cfg.noise_scales)
     starts = noise_starts(cfg.noise_scales, maps, build.cfg.seed, build.pixel_range(),

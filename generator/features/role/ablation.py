@@ -26,5 +26,6 @@ WORST = 3  # classes named on a map page, maps named per class on a layer page
 # ---- numbers for the pages -----------------------------------------------------------------------
 
 # Keyed on the arithmetic's code only (not on the panels' words).
-STAGE = Stage(NAME, lambda build: ablation_core.compute(build, MODES), lambda build: {"modes": MODES},
+STAGE = Stage(NAME, lambda build: ablation_core.compute(build, MODES),
+              lambda build: {"modes": MODES, "layers": list(build.cfg.oip.layers or ())},
               code=("generator.features.role.ablation_core",))

@@ -213,7 +213,9 @@ def compute(build, modes) -> Artifact:
     # (meta "unsupported") rather than show nothing or guess.
     hidden = [info.name for info in taps.node_layers(model)][:-1]  # dense layers but the class scores
     chain = taps.chain(model) is not None or score.class_layer(model) is not None
-    layers = [info.name for info in taps.map_layers(model)] + hidden if chain else []
+    # The gallery's map layers only (oip.layers): a big model's other layers would cost hours and no page shows them.
+    shown = set(build.cfg.oip.layers or ())
+    layers = [info.name for info in taps.map_layers(model) if info.name in shown] + hidden if chain else []
     means = layer_means(model, layers, x) if layers else {}
     fills = {name: {"zero": np.zeros_like(means[name]), "mean": means[name]} for name in layers}
     fills = {name: {mode: f[mode] for mode in modes} for name, f in fills.items()}

@@ -62,7 +62,7 @@ def _statistics(build, layer: str) -> dict[str, np.ndarray]:
 def _patterns(build, layer: str) -> dict[str, np.ndarray]:
     from generator.features.patterns import oip_engine
 
-    res = oip_engine.layer_oips(build.model, layer, build.cfg.oip, build.pixel_range(), build.cfg.seed)
+    res = oip_engine.layer_oips(build.model, layer, build.ascent(build.cfg.oip), build.pixel_range(), build.cfg.seed)
     return {"patterns": res["patterns"], "final": res["final"], "failed": res["failed"],
             "seconds": np.asarray(res["seconds"])}
 

@@ -10,10 +10,9 @@ from generator.pages.model import Finding
 SHARPER = 1.5  # one layer's share of separating points at least this many times the other's: "more sharply"
 
 
-def findings(build, art) -> list[Finding]:
-    """art: the sets stage's result (activations of every set image in every layer)."""
-    from generator.features.sets.pages import set_arrays, _title
-
+def findings(build, art, set_arrays, title) -> list[Finding]:
+    """art: the sets stage's result; set_arrays(art, slug) -> (indices, {layer: activations}) and
+    title(art, name) come from the sets' page module."""
     kinds = {row["name"]: row["type"] for row in build.model_info["summary"]}
     layers = art.meta["layers"]
     convs = [name for name in layers if kinds.get(name) in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")]
@@ -30,7 +29,7 @@ def findings(build, art) -> list[Finding]:
         how = ("more sharply than" if sn >= SHARPER * sc and dn else "less sharply than" if sc >= SHARPER * sn and dc
                else "about as sharply as")
         groups.setdefault(how, []).append(
-            f"{_title(art, c['a'])} vs {_title(art, c['b'])}: {dn} of {pn} nodes ({sn:.1%}) against {dc:,} of "
+            f"{title(art, c['a'])} vs {title(art, c['b'])}: {dn} of {pn} nodes ({sn:.1%}) against {dc:,} of "
             f"{pc:,} points ({sc:.1%})")
     return [Finding(f"{node} tells {'these' if len(pairs) > 1 else 'this'} compared pair{'s' if len(pairs) > 1 else ''} "
                     f"of image sets apart {how} {conv} (points or nodes active in every image of one set and in none "

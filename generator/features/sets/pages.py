@@ -396,5 +396,5 @@ def glossary() -> list:
 
 
 SECTION = Section("sets", depends, draw, pages, cards=lambda build: [card(build)], enabled=enabled, tour=tour,
-                  findings=lambda build: set_findings.findings(build, _art(build)),
+                  findings=lambda build: set_findings.findings(build, _art(build), set_arrays, _title),
                   nav=("Image sets", urls.SETS), guide_topics=guide_topics, glossary=glossary)

@@ -45,7 +45,7 @@ def test_a_map_no_noise_start_matches_climbs_from_its_best_test_image():
     assert means[1, 0] > 0 and means[0, 0] == 0
     cfg = OIPConfig(steps=40, noise_scales=[1, 3], snapshots=3)
     build = SimpleNamespace(model=model, cfg=SimpleNamespace(oip=cfg, seed=0), pixel_range=lambda: PR,
-                            x_test=lambda: x)
+                            x_test=lambda: x, ascent=lambda c: c)
     n = 2
     a = {"patterns": np.zeros((n, 2, 10, 10), np.float32), "snapshots": np.zeros((n, 2, 3, 10, 10), np.float32),
          "curve": np.zeros((n, 2, 41), np.float32),

@@ -134,8 +134,20 @@ def save_figure(fig, path: Path) -> tuple[int, int]:
     return Image.open(io.BytesIO(buffer.getvalue())).size
 
 
+# Text in the plots is drawn big enough to stay at least 11 px when a phone shows the picture at its
+# column's width (358 px): 12 pt at 100 dpi is 16.7 px, shown 0.72× for a 500 px plot.
+PLOT_POINTS = 12
+
+
 def line_plot(path: Path, series: dict[str, Sequence[float]], xlabel: str, ylabel: str,
               title: str = "", logy: bool = False) -> tuple[int, int]:
+    import matplotlib
+
+    with matplotlib.rc_context({"font.size": PLOT_POINTS}):  # this plot only, whatever was drawn before
+        return _line_plot(path, series, xlabel, ylabel, title, logy)
+
+
+def _line_plot(path, series, xlabel, ylabel, title, logy) -> tuple[int, int]:
     fig, ax = figure()
     for label, values in series.items():
         ax.plot(range(1, len(values) + 1) if xlabel == "epoch" else range(len(values)), values,
@@ -154,6 +166,13 @@ def line_plot(path: Path, series: dict[str, Sequence[float]], xlabel: str, ylabe
 
 def heatmap(path: Path, matrix: np.ndarray, labels: Sequence[str], title: str, fmt: str,
             cmap: str = "Blues", xlabel: str = "predicted", ylabel: str = "true") -> tuple[int, int]:
+    import matplotlib
+
+    with matplotlib.rc_context({"font.size": PLOT_POINTS}):  # this plot only
+        return _heatmap(path, matrix, labels, title, fmt, cmap, xlabel, ylabel)
+
+
+def _heatmap(path, matrix, labels, title, fmt, cmap, xlabel, ylabel) -> tuple[int, int]:
     fig, ax = figure(5.6, 5.0)
     ax.imshow(matrix, cmap=cmap)
     ax.set_xticks(range(len(labels)), labels, rotation=45 if max(map(len, labels)) > 2 else 0, ha="right")
@@ -163,7 +182,7 @@ def heatmap(path: Path, matrix: np.ndarray, labels: Sequence[str], title: str, f
     ax.set_title(title)
     top = matrix.max() if matrix.size else 1
     for (i, j), value in np.ndenumerate(matrix):
-        ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7,
+        ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=PLOT_POINTS,
                 color="white" if value > 0.6 * top else "black")
     return save_figure(fig, path)
 
@@ -174,14 +193,19 @@ def bar_chart(path: Path, values: Sequence[float], labels: Sequence[str], title:
     fig, ax = figure(width, height)
     colors = ["#d95f02" if i == highlight else "#1b9e77" for i in range(len(values))]
     bars = ax.bar(range(len(values)), values, color=colors)
-    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    # 400 px shown at most 358 px wide: 9 pt (12.5 px) stays above 11 px
+    ax.set_xticks(range(len(labels)), labels, fontsize=10)
+    ax.tick_params(axis="y", labelsize=9)
     if ylabel:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabel, fontsize=10)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
+    top = max(values) if len(values) else 0
+    ax.set_ylim(0, (top or 1) * 1.18)  # room for the tallest bar's number under the title
     for bar, value in zip(bars, values):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{value:.2f}",
-                ha="center", va="bottom", fontsize=6)
+        if f"{value:.2f}" != "0.00":  # a row of "0.00" labels collides at this size; the page lists every value
+            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{value:.2f}",
+                    ha="center", va="bottom", fontsize=9)
     return save_figure(fig, path)
 
 

@@ -86,7 +86,8 @@ def _check_quiet_maps(found, model, x) -> None:
         assert not any("never fire" in f for f in found)
     else:
         where = ", ".join(f"{name} {k}" for name, k in quiet.items() if k)
-        assert _one(found, f"{n} of its {total} maps never fire on a test image ({where});") is not None, (found, where)
+        verb = "fires" if n == 1 else "fire"
+        assert _one(found, f"{n} of its {total} maps never {verb} on a test image ({where});") is not None, (found, where)
 
 
 def _check_most_needed(found, model, x, y, pred) -> None:

@@ -20,12 +20,13 @@ def findings(build, states: dict[str, np.ndarray]) -> list[Finding]:
                         urls.INDEX + "#layers", "the layers at a glance", order=30)]
     dead = sum(int(np.sum(states[layer][q] == "dead")) for layer, q in quiet.items())
     where = ", ".join(f"{layer} {len(q)}" for layer, q in quiet.items() if len(q))
-    text = (f"{n} of its {total} maps never fire on a test image ({where}); "
+    text = (f"{n} of its {total} maps never {'fires' if n == 1 else 'fire'} on a test image ({where}); "
             + (f"{dead} of them {'is' if dead == 1 else 'are'} dead: no start of the ascent wakes "
                f"{'it' if dead == 1 else 'them'} either." if dead else "the ascent wakes each of them."))
     unchanged = _ablation_unchanged(build, quiet)
     if unchanged is not None:
-        text += (" Switching any of them off leaves every class's right answers as they were." if unchanged else
+        them = "it" if n == 1 else "any of them"
+        text += (f" Switching {them} off leaves every class's right answers as they were." if unchanged else
                  " Some still shift decisions when switched off: their output is not 0 (an activation other than ReLU).")
     worst = max(quiet, key=lambda layer: len(quiet[layer]))
     return [Finding(text, urls.layer(worst), f"{worst}'s maps", order=30)]

@@ -230,6 +230,18 @@ def explore(build) -> list[Link]:
     return links
 
 
+OPENING_KEYS = ("path", "input", "output", "custom_objects_module")  # what a loaded model's config uses
+
+
+def _shown_config(build) -> dict:
+    """The config as the build used it: a loaded model is not trained, so the seed's training settings
+    (epochs, learning rate, ...) are left out rather than shown as if they had made it."""
+    config = as_dict(build.cfg)
+    if build.cfg.model.path:
+        config["model"] = {k: v for k, v in config["model"].items() if k in OPENING_KEYS}
+    return config
+
+
 def _lead(build) -> str:
     """What the gallery shows, said only of what this build has."""
     parts = [text for name, text in (("layers", "what every map of every layer responds to"),
@@ -250,7 +262,7 @@ def pages_with(cards: list[Card]):
         statuses = [s for s in STATUSES if s in present]
         data = HomeData(build.cfg.site.title, model_card(build), cards,
                         versions(), build.config_hash or config_hash(build.cfg),
-                        as_dict(build.cfg), figures(build, rows), rows, explore(build),
+                        _shown_config(build), figures(build, rows), rows, explore(build),
                         urls.SEARCH_INDEX if count else None, count, statuses,
                         {s: MEANING[s] for s in STATUSES}, any(r.failed for r in rows),
                         build.dataset.notice, build.contract.warning, registry.findings(build),

@@ -23,7 +23,13 @@ def weights(quick_site):
 def _table(html: str) -> np.ndarray:
     body = html.split('class="kernel-weights"')[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", body)
-    return np.array([[float(v) for v in re.findall(r'<td class="n">([-+0-9.]+)</td>', r)] for r in rows])
+    return np.array([[float(v.replace("−", "-")) for v in re.findall(r'<td class="n">([−+0-9.]+)</td>', r)] for r in rows])
+
+
+def _signed(v: float) -> str:
+    """How the page writes a weight: sign, three decimals, the typographic minus, 0.000 unsigned."""
+    text = f"{round(float(v), 3) + 0.0:+.3f}"
+    return "0.000" if text in ("+0.000", "-0.000") else text.replace("-", "−")
 
 
 @pytest.mark.parametrize("m", [0, 7, 31])
@@ -31,8 +37,8 @@ def test_panel_shows_the_models_weights_and_bias(quick_site, weights, m):
     kernel, bias = weights
     html = (quick_site / "layers" / "conv2d_1" / f"map-{m:03d}.html").read_text()
     np.testing.assert_allclose(_table(html), kernel[:, :, 0, m], atol=5e-4)
-    assert f"<dt>bias</dt><dd>{bias[m]:+.3f}</dd>" in html
-    assert f"<dt>sum of weights</dt><dd>{kernel[:, :, 0, m].sum():+.3f}</dd>" in html
+    assert f"<dt>bias</dt><dd>{_signed(bias[m])}</dd>" in html
+    assert f"<dt>sum of weights</dt><dd>{_signed(kernel[:, :, 0, m].sum())}</dd>" in html
     # the panel sits beside the patterns: before "How the patterns grew"
     assert html.index('id="kernel"') < html.index("How the patterns grew")
 

@@ -112,14 +112,14 @@ def sanity_verdict(rho: float) -> str:
         return "not measurable (the randomized network's attribution is constant)"
     if rho >= SANITY_FAIL:
         return (f"fails the randomization check: with random weights it ranks the pixels much as with the "
-                f"trained ones (ρ = {rho:.2f} ≥ {SANITY_FAIL}), so its picture shows the digit more than the network")
+                f"trained ones (ρ = {number(rho)} ≥ {SANITY_FAIL}), so its picture shows the digit more than the network")
     if rho > SANITY_PASS:
-        return f"partly passes the randomization check (ρ = {rho:.2f}, between {SANITY_PASS} and {SANITY_FAIL})"
-    return f"passes the randomization check (ρ = {rho:.2f} ≤ {SANITY_PASS}: random weights give another picture)"
+        return f"partly passes the randomization check (ρ = {number(rho)}, between {SANITY_PASS} and {SANITY_FAIL})"
+    return f"passes the randomization check (ρ = {number(rho)} ≤ {SANITY_PASS}: random weights give another picture)"
 
 
 def _rho(value: float) -> str:
-    return f"{value:.2f}" if np.isfinite(value) else "n/a"
+    return number(value) if np.isfinite(value) else "n/a"
 
 
 def digit_note(rho: float, rho_digit: float) -> str:
@@ -127,17 +127,17 @@ def digit_note(rho: float, rho_digit: float) -> str:
     if not (np.isfinite(rho) and np.isfinite(rho_digit)) or rho < SANITY_FAIL:
         return ""
     if rho_digit < SANITY_FAIL:
-        return (f" — but over the digit's own pixels only ρ = {rho_digit:.2f}: the likeness comes mostly from the "
+        return (f" — but over the digit's own pixels only ρ = {number(rho_digit)}: the likeness comes mostly from the "
                 "background around the digit, not from the digit's own pixels")
-    return f"; over the digit's own pixels too (ρ = {rho_digit:.2f})"
+    return f"; over the digit's own pixels too (ρ = {number(rho_digit)})"
 
 
 def faith_verdict(score: float, random_score: float, best: bool) -> str:
     if score <= random_score:
-        return (f"weak for this model: insertion − deletion {score:+.3f}, no better than a random order of the "
-                f"pixels ({random_score:+.3f})")
+        return (f"weak for this model: insertion − deletion {signed(score, 3)}, no better than a random order of the "
+                f"pixels ({signed(random_score, 3)})")
     return ("the most faithful" if best else "more faithful than a random order") + \
-        f" (insertion − deletion {score:+.3f} against {random_score:+.3f} for a random order)"
+        f" (insertion − deletion {signed(score, 3)} against {signed(random_score, 3)} for a random order)"
 
 
 def method_rows(table) -> list[MethodRow]:
@@ -152,8 +152,8 @@ def method_rows(table) -> list[MethodRow]:
         else:
             verdict = (faith_verdict(r.score, random_score, i == top) + "; " + sanity_verdict(r.spearman)
                        + digit_note(r.spearman, r.spearman_digit))
-            rho = f"{r.spearman:.2f}" if np.isfinite(r.spearman) else "n/a"
-        rows.append(MethodRow(r.method, f"{r.deletion:.3f}", f"{r.insertion:.3f}", f"{r.score:+.3f}", rho,
+            rho = _rho(r.spearman)
+        rows.append(MethodRow(r.method, f"{r.deletion:.3f}", f"{r.insertion:.3f}", signed(r.score, 3), rho,
                               verdict, i == top, str(int(r.best_on)) if r.method != RANDOM else "—",
                               _rho(r.spearman_digit) if r.method != RANDOM else "—"))
     return rows
@@ -166,7 +166,7 @@ def reading(rows: list[MethodRow], table) -> str:
     best = next((r for r in rows if r.best), None)
     text = f"On this image {best.method} is the most faithful (insertion − deletion {best.score})." if best else ""
     if weak:
-        text += (f" No better than removing pixels in a random order ({random_score:+.3f}) here: "
+        text += (f" No better than removing pixels in a random order ({signed(random_score, 3)}) here: "
                  f"{', '.join(weak)}.")
     return text
 
@@ -194,7 +194,7 @@ def verdict(table) -> Verdict | None:
     if not np.isfinite(methods.spearman).any():
         return Verdict("", f"Which attribution method to believe cannot be decided for this model: the randomization "
                            f"check could not be measured (the randomized network's attributions are constant). By "
-                           f"faithfulness alone, {top.method} ranks the pixels that matter best ({top.score:+.3f}).",
+                           f"faithfulness alone, {top.method} ranks the pixels that matter best ({signed(top.score, 3)}).",
                        "", "")
     rule = (f"A method is trusted when the randomization check passes or partly passes (ρ < {SANITY_FAIL}) and "
             f"it beats a random order of the pixels ({signed(random_score, 3)}); of those, the most faithful on average "
@@ -204,9 +204,9 @@ def verdict(table) -> Verdict | None:
         best = trusted.loc[trusted.score.idxmax()]
         chosen = str(best.method)
         headline = (f"Believe {chosen} for this model: the most faithful of the methods whose picture depends on "
-                    f"the trained weights (insertion − deletion {best.score:+.3f}, ρ = {number(best.spearman)}).")
+                    f"the trained weights (insertion − deletion {signed(best.score, 3)}, ρ = {number(best.spearman)}).")
         if top.method != chosen:
-            detail.append(f"{top.method} scores higher ({top.score:+.3f}) but fails the randomization check "
+            detail.append(f"{top.method} scores higher ({signed(top.score, 3)}) but fails the randomization check "
                           f"(ρ = {number(top.spearman)}): its picture shows the digit as much as the network's reasons.")
     else:
         chosen = ""
@@ -214,14 +214,14 @@ def verdict(table) -> Verdict | None:
                  "could not be checked (its randomized attribution is constant)")
         headline = (f"No attribution method earns trust for this model: each fails the randomization check, cannot "
                     f"be checked, or is no better than a random order; the most faithful, {top.method} "
-                    f"({top.score:+.3f}), {check}.")
+                    f"({signed(top.score, 3)}), {check}.")
     leader = methods.sort_values("best_on", ascending=False, kind="stable").iloc[0]
     reference = best if len(trusted) else top
     if int(leader.best_on) and leader.method != reference.method:
         wins = (f"Image by image, {leader.method} is the most faithful most often ({int(leader.best_on)} of "
                 f"{int(methods.best_on.sum())} images)")
         if leader.score < reference.score:
-            wins += (f", but its mean is lower ({leader.score:+.3f}): it wins many images by a little and loses "
+            wins += (f", but its mean is lower ({signed(leader.score, 3)}): it wins many images by a little and loses "
                      f"others by more")
         elif leader.spearman >= SANITY_FAIL:
             wins += f", but it fails the randomization check (ρ = {number(leader.spearman)})"

@@ -11,6 +11,7 @@ from generator.features.patterns.kernels import CMAP, NAME
 from generator.pages import urls
 from generator.pages.model import Panel, Topic
 from generator.pages.section import Section, in_build
+from generator.pages.numbers import signed
 
 
 @dataclass
@@ -77,7 +78,7 @@ def map_panel(build, layer: str, m: int) -> list[Panel]:
     total = float(kernel.sum())
     side = f"{kernel.shape[0]}×{kernel.shape[1]}"
     view = KernelView(_asset(layer, m), _colorbar(layer),
-                      [[f"{w:+.3f}" for w in row] for row in kernel], f"{bias:+.3f}", f"{total:+.3f}",
+                      [[signed(w, 3) for w in row] for row in kernel], signed(bias, 3), signed(total, 3),
                       _reading(total, bound(art.arrays["kernel"])), f"{layer} map {m}: its {side} kernel, "
                       f"red positive and blue negative weights")
     return [Panel("kernel", f"The filter: its {side} kernel", "panels/kernels.html", view)]

@@ -38,6 +38,7 @@ def check_findings(site: Path, model_file: Path, x: np.ndarray, y: np.ndarray, n
     pred = model.predict(x, verbose=0).argmax(axis=1)
     _check_confusion(found, pred, y, names)
     _check_quiet_maps(found, model, x)
+    _check_layers(found, model, x, y, pred)
     _check_most_needed(found, model, x, y, pred)
     return found
 
@@ -88,6 +89,34 @@ def _check_quiet_maps(found, model, x) -> None:
         where = ", ".join(f"{name} {k}" for name, k in quiet.items() if k)
         verb = "fires" if n == 1 else "fire"
         assert _one(found, f"{n} of its {total} maps never {verb} on a test image ({where});") is not None, (found, where)
+
+
+def _check_layers(found, model, x, y, pred) -> None:
+    """The most and least needed layer, by the mean cost of switching off each of its maps, recomputed by
+    zeroing every map's weights (small models only: one prediction per map)."""
+    line = _one(found, "Switched off one at a time,")
+    layers = _map_layers(model)
+    if sum(lay.get_weights()[0].shape[-1] for lay in layers) > 64:
+        return
+    right, mean = int((pred == y).sum()), {}
+    for target in layers:
+        weights = target.get_weights()
+        lost = []
+        for m in range(weights[0].shape[-1]):
+            kernel, bias = (w.copy() for w in weights)
+            kernel[..., m], bias[m] = 0.0, 0.0
+            target.set_weights([kernel, bias])
+            lost.append(right - int((model.predict(x, verbose=0).argmax(axis=1) == y).sum()))
+        target.set_weights(weights)
+        mean[target.name] = float(np.mean(lost))
+    most, least = max(mean, key=mean.get), min(mean, key=mean.get)
+    holds = mean[most] > 0 and mean[most] >= 2 * max(mean[least], 0.0)
+    if not holds:
+        assert line is None, (line, mean)
+        return
+    assert line is not None and line.startswith(f"Switched off one at a time, {most}'s maps cost the decision most "
+                                                f"({100 * mean[most] / len(y):.3f} points"), (line, mean)
+    assert f"and {least}'s least ({100 * mean[least] / len(y):.3f})" in line, (line, mean)
 
 
 def _check_most_needed(found, model, x, y, pred) -> None:

@@ -16,11 +16,13 @@ def findings(build) -> list[Finding]:
         return []
     total = int(art.arrays["per_class"].sum())
     worst = None  # (points, images, layer, map)
+    per_layer = {}  # layer -> mean test images lost per map switched off
     for layer in build.cfg.oip.layers:
         zero = art.arrays.get(f"{layer}.zero")
         if zero is None:
             continue
         lost = int(zero[-1].sum()) - zero[:-1].sum(axis=1)  # test images no longer right, per map
+        per_layer[layer] = float(lost.mean())
         m = int(np.argmax(lost))
         if worst is None or lost[m] > worst[1]:
             worst = (100 * lost[m] / total, int(lost[m]), layer, m)
@@ -38,4 +40,18 @@ def findings(build) -> list[Finding]:
     else:
         text = (f"It leans on single maps: switching off {layer} map {m} alone costs {points:.2f} points of test "
                 f"accuracy ({images} of {total:,} test images).")
-    return [Finding(text, urls.map_page(layer, m), f"{layer} map {m}", order=20)]
+    return [Finding(text, urls.map_page(layer, m), f"{layer} map {m}", order=20)] + _layers(per_layer, total)
+
+
+def _layers(per_layer: dict[str, float], total: int) -> list[Finding]:
+    """Which layer's maps the decision needs most one by one, and which it can lose most easily: said
+    when there are two layers to compare and the most needed costs at least twice the least per map."""
+    if len(per_layer) < 2:
+        return []
+    most, least = max(per_layer, key=per_layer.get), min(per_layer, key=per_layer.get)
+    if per_layer[most] <= 0 or per_layer[most] < 2 * max(per_layer[least], 0.0):
+        return []
+    points = lambda layer: 100 * per_layer[layer] / total  # noqa: E731
+    return [Finding(f"Switched off one at a time, {most}'s maps cost the decision most ({points(most):.3f} points "
+                    f"of test accuracy per map on average) and {least}'s least ({points(least):.3f}): {least} is the "
+                    f"most redundant layer.", urls.layer(least) + "#ablation", f"{least}'s ablation", order=21)]

@@ -161,7 +161,7 @@ def test_the_seed_networks_findings(quick_site, quick_test_set):
     else:
         assert verdict.startswith("No attribution method earns trust"), (verdict, rows)
     for f in found:  # every finding links to a page of the site
-        assert f.endswith(("the confusion page", "the explanations", "the layers at a glance", "'s maps", "the image sets")) or \
+        assert f.endswith(("the confusion page", "the explanations", "the layers at a glance", "'s maps", "the image sets", "'s ablation")) or \
             re.search(r"map \d+$", f), f
 
 

@@ -10,16 +10,17 @@ from .config import Config
 from .errors import UserError
 
 
-def check_config(cfg: Config, root: Path) -> None:
+def check_config(cfg: Config, root: Path):
+    """Returns the given model as opened (None for the seed network), for checks that need it again."""
     if cfg.data.sample and cfg.data.dataset != "mnist":
         raise UserError("data.sample: the bundled sample is MNIST; set data.dataset: mnist or drop sample")
     if cfg.data.dataset == "custom" and not cfg.data.path:
         raise UserError("data.dataset: custom needs data.path (a keras-layout .npz)")
-    if cfg.model.path:
-        check_model_file(cfg, root)
+    model = check_model_file(cfg, root) if cfg.model.path else None
     for stage in registry.stages():
         if stage.check is not None:
             stage.check(cfg, root)
+    return model
 
 
 def model_path(cfg: Config, root: Path) -> Path:
@@ -46,10 +47,10 @@ def check_model_file(cfg: Config, root: Path):
     return model
 
 
-def check_with_data(cfg: Config, root: Path, log=print) -> None:
+def check_with_data(cfg: Config, root: Path, model, log=print) -> None:
     """What `check` adds to a build's first checks: the data file is read (its pixels and labels
-    checked, as a build would) and set against the given model, so nothing a build would refuse
-    after reading the data passes `check`."""
+    checked, as a build would) and set against the given model (as check_config opened it), so
+    nothing a build would refuse after reading the data passes `check`."""
     from .data import load_dataset
     from .model.support import check_fits_data
 
@@ -57,8 +58,7 @@ def check_with_data(cfg: Config, root: Path, log=print) -> None:
     check_data(cfg, dataset)
     if cfg.model.path:
         path = model_path(cfg, root)
-        check_fits_data(check_model_file(cfg, root), str(path), dataset.image_shape, dataset.n_classes,
-                        bool(cfg.data.class_names))
+        check_fits_data(model, str(path), dataset.image_shape, dataset.n_classes, bool(cfg.data.class_names))
 
 
 def check_data(cfg: Config, dataset) -> None:

@@ -49,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.config)
         if getattr(args, "data", None):  # a file named on the command line wins over data.path and the sample
             cfg = replace(cfg, data=replace(cfg.data, path=str(Path(args.data).resolve()), sample=False))
-        check_config(cfg, ROOT)
+        model = check_config(cfg, ROOT)
         if args.command == "check":
             from .checks import check_with_data
 
-            check_with_data(cfg, ROOT)
+            check_with_data(cfg, ROOT, model)
             print(f"{args.config}: ok")
             return 0
         from .pipeline import build_site

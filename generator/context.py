@@ -122,10 +122,7 @@ class Build:
         """Model-input units per standard deviation of the training pixels. The ascent's step sizes are
         set in that unit (oip.step_size 0.05: a twentieth of the pixels' spread per step), so a model fed
         raw 0..255 pixels climbs as far per step as the standardized seed network (for which this is 1)."""
-        return float(self.dataset.std) / float(np.mean(self._contract_std()))
-
-    def _contract_std(self) -> tuple:
-        return _values(self.model_info["std"])
+        return float(self.dataset.std) / float(np.mean(self.std))
 
     def ascent(self, cfg):
         """An ascent config (oip's, or one made from it) with its step in this model's input units."""

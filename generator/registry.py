@@ -199,16 +199,12 @@ def image_panels(build, image: int) -> list:
 
 def findings(build) -> list:
     """Every enabled section's findings about this model, in their stated order (then FEATURES order)."""
-    found = [f for _, s in sections() if getattr(s, "findings", None) is not None and s.enabled(build)
-             for f in s.findings(build)]
-    return sorted(found, key=lambda f: f.order)
+    return sorted(_collect("findings", build), key=lambda f: f.order)
 
 
 def tour(build) -> list:
     """The "Start here" steps every enabled section offers (model.Finding), in their stated order."""
-    steps = [f for _, s in sections() if getattr(s, "tour", None) is not None and s.enabled(build)
-             for f in s.tour(build)]
-    return sorted(steps, key=lambda f: f.order)
+    return sorted(_collect("tour", build), key=lambda f: f.order)
 
 
 def guide_topics(build) -> list:

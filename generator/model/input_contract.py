@@ -8,7 +8,7 @@ set, and the model card shows every candidate's accuracy: the choice is evidence
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -64,7 +64,7 @@ def candidate(name: str, dataset) -> Contract:
 def configured(setting, dataset, how: str) -> Contract:
     """The contract a config's model.input names (a name or {mean, std})."""
     if isinstance(setting, str):
-        return _with(candidate(setting, dataset), how=how)
+        return replace(candidate(setting, dataset), how=how)
     channels = dataset.image_shape[-1]
     for key in ("mean", "std"):
         values = getattr(setting, key)
@@ -72,12 +72,6 @@ def configured(setting, dataset, how: str) -> Contract:
             raise UserError(f"model.input.{key}: {len(values)} values for {channels}-channel images "
                             f"(give 1 or {channels})")
     return Contract("explicit", tuple(float(v) for v in setting.mean), tuple(float(v) for v in setting.std), how)
-
-
-def _with(contract: Contract, **changes) -> Contract:
-    from dataclasses import replace
-
-    return replace(contract, **changes)
 
 
 def to_model(pixels: np.ndarray, contract: Contract) -> np.ndarray:
@@ -111,7 +105,7 @@ def detect(model, dataset, log=print) -> Contract:
                f"in the order {', '.join(CANDIDATES)}; set model.input to choose")
     else:
         how = f"not given; detected as the most accurate on the first {len(x):,} test images ({shown})"
-    contract = _with(candidate(chosen, dataset), how=how, tried=tried, warning=_mismatch(best, y))
+    contract = replace(candidate(chosen, dataset), how=how, tried=tried, warning=_mismatch(best, y))
     log(f"[model] input contract {contract.formula} — {how}")
     if contract.warning:
         log(f"warning: {contract.warning}")

@@ -15,7 +15,6 @@ import numpy as np
 
 from ..cache import code_version, file_hash, stable_hash, write_atomic
 from ..config import as_dict
-from ..data.dataset import standardize
 from ..errors import Terminated
 from . import input_contract
 from .architecture import summary_rows
@@ -120,8 +119,7 @@ def _train(build, path: Path) -> dict:
     tf.config.experimental.enable_op_determinism()
     contract = input_contract.configured(cfg.model.input or "standardize", ds,
                                          "the seed network is trained on it in this build")
-    mean, std = input_contract.unit_values(contract.mean), input_contract.unit_values(contract.std)
-    x, y = standardize(ds.x_train, mean, std), ds.y_train.astype("int32")
+    x, y = input_contract.to_model(ds.x_train, contract), ds.y_train.astype("int32")
     model = build_model(cfg.model.l2, ds.image_shape, ds.n_classes)
     steps_per_epoch = math.ceil(len(x) / cfg.model.batch_size)
     model.compile(optimizer=keras.optimizers.SGD(_schedule(cfg.model, steps_per_epoch),
@@ -134,7 +132,7 @@ def _train(build, path: Path) -> dict:
     warnings.filterwarnings("ignore", message=".*shuffle=True.*", category=UserWarning)
     with _signals_after_batch() as caught:
         history = model.fit(_training_data(x, y, cfg), epochs=cfg.model.epochs,
-                            validation_data=(standardize(ds.x_test, mean, std), ds.y_test.astype("int32")),
+                            validation_data=(input_contract.to_model(ds.x_test, contract), ds.y_test.astype("int32")),
                             # The per-epoch test pass at the training batch size cost a third of each epoch.
                             validation_batch_size=500,
                             verbose=1 if sys.stdout.isatty() else 2, callbacks=[_stop_when(caught)])

@@ -248,8 +248,9 @@ def _lead(build) -> str:
                                      ("confusion", "which classes it confuses"),
                                      ("explanations", "why it decided as it did"),
                                      ("dreams", "what it dreams")) if in_build(build, name) is not None]
-    parts = parts or ["its layers and its decisions"]
-    return ", ".join(parts[:-1]) + (", and " if len(parts) > 2 else " and ") + parts[-1] if len(parts) > 1 else parts[0]
+    if len(parts) < 2:
+        return parts[0] if parts else "its layers and its decisions"
+    return ", ".join(parts[:-1]) + ("," if len(parts) > 2 else "") + " and " + parts[-1]
 
 
 def pages_with(cards: list[Card]):

@@ -177,7 +177,7 @@ def summary(build) -> SummaryData:
     return SummaryData(len(wrong), rows, findings, how(art), tiles,
                        explanation(build, tiles[0].index) if tiles else None,
                        scope=_scope(len(wrong), len(build.results["evaluation"].arrays["misclassified"])),
-                       verdict=verdict(_table(art, wrong)) if len(wrong) else None,
+                       verdict=_verdict(art),
                        methods=NUMBER_WORDS.get(len(art.meta["methods"]), str(len(art.meta["methods"]))))
 
 
@@ -245,11 +245,15 @@ def cards(build) -> list[Card]:
                   for t in data.tiles[:12]])]
 
 
+def _verdict(art):
+    """Which method to believe, from the mistakes explained (None without a mistake)."""
+    wrong = np.flatnonzero(art.arrays["wrong"])
+    return verdict(_table(art, wrong)) if len(wrong) else None
+
+
 def findings(build) -> list[Finding]:
     """The explanation verdict, on the index: which method to believe for this model."""
-    art = _art(build)
-    wrong = np.flatnonzero(art.arrays["wrong"])
-    found = verdict(_table(art, wrong)) if len(wrong) else None
+    found = _verdict(_art(build))
     return [Finding(found.headline, SUMMARY, "the explanations", order=40)] if found else []
 
 

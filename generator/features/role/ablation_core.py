@@ -212,10 +212,10 @@ def compute(build, modes) -> Artifact:
     # Only a graph whose class scores are not a Dense layer's gets no ablation, and its pages say why
     # (meta "unsupported") rather than show nothing or guess.
     hidden = [info.name for info in taps.node_layers(model)][:-1]  # dense layers but the class scores
-    chain = taps.chain(model) is not None or score.class_layer(model) is not None
+    supported = taps.chain(model) is not None or score.class_layer(model) is not None
     # The gallery's map layers only (oip.layers): a big model's other layers would cost hours and no page shows them.
     shown = set(build.cfg.oip.layers or ())
-    layers = [info.name for info in taps.map_layers(model) if info.name in shown] + hidden if chain else []
+    layers = [info.name for info in taps.map_layers(model) if info.name in shown] + hidden if supported else []
     means = layer_means(model, layers, x) if layers else {}
     fills = {name: {"zero": np.zeros_like(means[name]), "mean": means[name]} for name in layers}
     fills = {name: {mode: f[mode] for mode in modes} for name, f in fills.items()}
@@ -223,7 +223,7 @@ def compute(build, modes) -> Artifact:
     arrays = {f"{name}.{mode}": found[name][mode] for name in layers for mode in modes}
     arrays.update({f"{name}.fill_mean": means[name] for name in layers})  # for ablations of other image sets
     arrays["per_class"] = np.bincount(y, minlength=build.dataset.n_classes).astype(np.int64)
-    return Artifact("", arrays, {"layers": layers, "unsupported": "" if chain else unsupported(model)})
+    return Artifact("", arrays, {"layers": layers, "unsupported": "" if supported else unsupported(model)})
 
 
 def unsupported(model) -> str:

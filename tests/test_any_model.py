@@ -6,7 +6,6 @@ scale, small or no dreams."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -118,18 +117,7 @@ def _build(tmp_path: Path, model_file: Path, data_file: Path, extra: dict | None
     return result, site
 
 
-def _trained_inputs(data: Path, model) -> tuple[np.ndarray, np.ndarray]:
-    """The test images as _fit_and_save fed the training images (standardized on the 0..255 scale)."""
-    with np.load(data) as d:
-        x, y = d["x_test"].astype("float32"), d["y_test"].astype("int64")
-        x = x / 255.0 if d["x_test"].dtype == np.uint8 else x
-        train = d["x_train"].astype("float32")
-        train = train / 255.0 if d["x_train"].dtype == np.uint8 else train
-    x = (x * 255.0 - train.mean() * 255.0) / (train.std() * 255.0)
-    return x.reshape((len(x),) + tuple(model.inputs[0].shape[1:])), y
-
-
-def _check_gallery(result, site: Path, model_file: Path, data: Path) -> None:
+def _check_gallery(result, site: Path, model_file: Path) -> None:
     import keras
 
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -142,13 +130,6 @@ def _check_gallery(result, site: Path, model_file: Path, data: Path) -> None:
         assert len(maps) == lay.output.shape[-1], (lay.name, sorted(pages)[:40])
     text = "".join(p.read_text() for p in site.rglob("*.html"))
     assert "Conv2D_1" not in text and "Dense_2" not in text
-    # the card's accuracy is Keras's own evaluate on the images as the model was trained on them
-    x, y = _trained_inputs(data, model)
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(
-        from_logits=model.layers[-1].activation.__name__ != "softmax"), metrics=["accuracy"])
-    expected = 100 * model.evaluate(x, y, verbose=0)[1]
-    card = re.search(r"([\d.]+) % counted by the gallery; ([\d.]+) % by Keras", (site / "index.html").read_text())
-    assert abs(float(card.group(1)) - expected) <= 0.1 and abs(float(card.group(2)) - expected) <= 0.1, (card.groups(), expected)
 
 
 @pytest.mark.site
@@ -156,7 +137,7 @@ def test_functional_model_with_other_names_and_batchnorm(tmp_path):
     data = _data(tmp_path / "d.npz", (28, 28), 10, floats=False, n_test=50)  # fewer mistakes to explain
     model = _fit_and_save(functional_bn(), tmp_path / "m.keras", data)
     result, site = _build(tmp_path, model, data)
-    _check_gallery(result, site, model, data)
+    _check_gallery(result, site, model)
 
 
 @pytest.mark.site
@@ -165,7 +146,7 @@ def test_logits_model_float_data_four_classes_separable_and_concatenate(tmp_path
     model = _fit_and_save(logits_model(), tmp_path / "m.keras", data, logits=True)
     result, site = _build(tmp_path, model, data, {"data": {"class_names": ["top", "upper", "lower", "bottom"]},
                                                   "dreams": NO_DREAMS})
-    _check_gallery(result, site, model, data)
+    _check_gallery(result, site, model)
     assert "bottom" in (site / "index.html").read_text() or any("bottom" in p.read_text() for p in site.rglob("*.html"))
 
 
@@ -179,7 +160,7 @@ def test_rgb_residual_model(tmp_path):
     data = _data(tmp_path / "d.npz", (32, 32, 3), 10, floats=False)
     model = _fit_and_save(residual_rgb(), tmp_path / "m.keras", data)
     result, site = _build(tmp_path, model, data, {"dreams": RGB_DREAMS})
-    _check_gallery(result, site, model, data)  # every link of every page resolves, the dream pages' too
+    _check_gallery(result, site, model)  # every link of every page resolves, the dream pages' too
     pattern = next((site / "layers").rglob("map-000-s0.png"))
     assert Image.open(pattern).mode == "RGB"  # a colour model's patterns are drawn in colour
     # Ablation inside a branching model: the graph rerun with the map switched off, checked against a copy
